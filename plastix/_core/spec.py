@@ -1,0 +1,107 @@
+"""The static description of a network and its state, both PyTrees."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Int
+
+from ..connectivity._base import AbstractConnectivity
+from ..neurons._base import AbstractPopulationModel, ModelState
+from ..rules._base import AbstractRule, RuleState
+
+
+class PopulationSpec(eqx.Module):
+    """``n`` units of one model."""
+
+    name: str = eqx.field(static=True)
+    n: int = eqx.field(static=True)
+    model: AbstractPopulationModel
+
+
+class ProjectionSpec(eqx.Module):
+    """Synapses from population ``pre`` to population ``post`` (indices into the network).
+
+    ``delay`` is the homogeneous delay in steps (>= 1), or None when ``delays`` holds one
+    delay per synapse (``synapse_shape``, steps >= 1). ``capacity`` is the size of the
+    event buffers (None: all-synapse path); ``on_overflow`` is ``"error"`` or ``"dense"``.
+    """
+
+    name: str = eqx.field(static=True)
+    pre: int = eqx.field(static=True)
+    post: int = eqx.field(static=True)
+    connectivity: AbstractConnectivity
+    rule: AbstractRule | None
+    receptor: str = eqx.field(static=True)
+    delay: int | None = eqx.field(static=True)
+    delays: Int[Array, "..."] | None
+    max_delay: int = eqx.field(static=True)
+    capacity: int | None = eqx.field(static=True)
+    on_overflow: str = eqx.field(static=True)
+
+    @property
+    def per_synapse_delays(self) -> bool:
+        return self.delays is not None
+
+    @property
+    def n_pre_slots(self) -> int:
+        """Presynaptic trace slots: one per neuron, or one per synapse with per-synapse delays."""
+        if self.per_synapse_delays:
+            return math.prod(self.connectivity.synapse_shape)
+        return self.connectivity.n_pre
+
+
+class NetworkSpec(eqx.Module):
+    """Everything about a network that does not change during a run."""
+
+    dt: float = eqx.field(static=True)
+    populations: tuple[PopulationSpec, ...]
+    projections: tuple[ProjectionSpec, ...]
+
+    def history_length(self, population: int) -> int:
+        """Steps of spike history kept for ``population`` (its longest outgoing delay)."""
+        return max([p.max_delay for p in self.projections if p.pre == population], default=1)
+
+
+class ProjectionState(NamedTuple):
+    """Per-projection state."""
+
+    w: Array
+    """Weights, ``connectivity.synapse_shape``."""
+    rule: RuleState
+    """The rule's traces (``()`` for a static projection)."""
+    overflow: Int[Array, ""]
+    """Largest number of spikes seen in one step beyond ``capacity`` (0: none)."""
+
+
+class NetworkState(NamedTuple):
+    """The whole mutable state of a network."""
+
+    step: Int[Array, ""]
+    """Absolute index of the next step."""
+    populations: tuple[ModelState, ...]
+    history: tuple[Bool[Array, "L n"], ...]
+    """Per population, the spikes of the last ``L`` steps (slot ``k % L`` holds step k)."""
+    projections: tuple[ProjectionState, ...]
+
+
+def init_state(spec: NetworkSpec, weights: tuple[Array, ...]) -> NetworkState:
+    """The state at step 0 with the given initial weights (one array per projection)."""
+    populations = tuple(p.model.init(p.n, spec.dt) for p in spec.populations)
+    history = tuple(
+        jnp.zeros((spec.history_length(i), p.n), bool) for i, p in enumerate(spec.populations)
+    )
+    projections = tuple(
+        ProjectionState(
+            w=jnp.asarray(w, dtype=float),
+            rule=()
+            if proj.rule is None
+            else proj.rule.init(proj.n_pre_slots, proj.connectivity.n_post),
+            overflow=jnp.zeros((), jnp.int32),
+        )
+        for proj, w in zip(spec.projections, weights, strict=True)
+    )
+    return NetworkState(jnp.zeros((), jnp.int32), populations, history, projections)

@@ -1,0 +1,151 @@
+"""One simulation step of the whole network: a pure function of (spec, state, drive).
+
+The order of the phases is the contract of ``docs/semantics.md``:
+
+1. deliver the presynaptic spikes arriving now (after the axonal delay) to the
+   postsynaptic inputs, with the weights from before this step's plasticity;
+2. step every population (neurons and spike sources) → this step's spikes;
+3. plasticity: decay the traces to now, ``on_pre`` for arrived spikes, then ``on_post``
+   for postsynaptic spikes, both reading traces without this step's spikes;
+4. add this step's spikes to the traces;
+5. push the spikes into the delay history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Bool
+
+from .events import EventBuffer, gather_events, overflow_needed
+from .spec import NetworkSpec, NetworkState, ProjectionSpec, ProjectionState
+
+
+def arrivals(proj: ProjectionSpec, history: Array, step: Array) -> Bool[Array, "..."]:
+    """Arrived presynaptic spikes: per neuron ``[n_pre]`` (homogeneous delay) or per
+    synapse (``synapse_shape``, per-synapse delays)."""
+    length = history.shape[0]
+    if not proj.per_synapse_delays:
+        return history[(step - proj.delay) % length]
+    pre, _, _ = proj.connectivity.synapse_indices()
+    pre = jnp.broadcast_to(pre, proj.connectivity.synapse_shape)
+    return history[(step - proj.delays) % length, pre]
+
+
+def _with_fallback(proj: ProjectionSpec, buffer: EventBuffer, events_fn: Any, dense_fn: Any) -> Any:
+    """The event path, or — when asked for and the buffer overflowed — the dense path."""
+    if proj.on_overflow == "dense":
+        return jax.lax.cond(buffer.overflowed(), dense_fn, events_fn)
+    return events_fn()
+
+
+def deliver(proj: ProjectionSpec, w: Array, arrived: Array, buffer: EventBuffer | None) -> Array:
+    """Summed weights of the arrived spikes per postsynaptic neuron."""
+    conn = proj.connectivity
+    if proj.per_synapse_delays:
+        return conn.propagate_synapses(w, arrived)
+    if buffer is None:
+        return conn.propagate(w, arrived)
+    return _with_fallback(
+        proj,
+        buffer,
+        lambda: conn.propagate_events(w, buffer.ids),
+        lambda: conn.propagate(w, arrived),
+    )
+
+
+def plasticity(
+    proj: ProjectionSpec,
+    state: ProjectionState,
+    arrived: Array,
+    pre_buffer: EventBuffer | None,
+    post_spikes: Bool[Array, " n_post"],
+    dt: float,
+) -> ProjectionState:
+    """Phases 3 and 4 for one plastic projection."""
+    rule, conn = proj.rule, proj.connectivity
+    traces = rule.decay(state.rule, dt)
+    per_synapse = proj.per_synapse_delays
+
+    def on_pre(w: Array, pre: Array, post: Array, syn: Array) -> Array:
+        return rule.on_pre(traces, w, syn if per_synapse else pre, post)
+
+    def on_post(w: Array, pre: Array, post: Array, syn: Array) -> Array:
+        return rule.on_post(traces, w, syn if per_synapse else pre, post)
+
+    w, overflow = state.w, state.overflow
+    # on_pre: the synapses whose presynaptic spike arrived.
+    if per_synapse or pre_buffer is None:
+        selected = arrived if per_synapse else conn.pre_selected(arrived)
+        w = conn.apply_masked(w, selected, on_pre)
+    else:
+        w = _with_fallback(
+            proj,
+            pre_buffer,
+            lambda: conn.apply_pre_events(w, pre_buffer.ids, on_pre),
+            lambda: conn.apply_masked(w, conn.pre_selected(arrived), on_pre),
+        )
+    # on_post: the synapses of the postsynaptic neurons that spiked.
+    if proj.capacity is None:
+        w = conn.apply_masked(w, conn.post_selected(post_spikes), on_post)
+    else:
+        post_buffer = gather_events(post_spikes, proj.capacity)
+        overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
+        w = _with_fallback(
+            proj,
+            post_buffer,
+            lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
+            lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
+        )
+    pre_spikes = arrived.reshape(-1) if per_synapse else arrived
+    traces = rule.increment(traces, pre_spikes, post_spikes)
+    return ProjectionState(w, traces, overflow)
+
+
+def step(
+    spec: NetworkSpec, state: NetworkState, drives: tuple[Any, ...]
+) -> tuple[NetworkState, tuple[Bool[Array, " n"], ...]]:
+    """Advance the network by one step; ``drives`` holds each population's drive row.
+
+    Returns:
+        The new state and the spikes of every population in this step.
+    """
+    k = state.step
+    inputs = [{r: jnp.zeros(p.n, float) for r in p.model.receptors} for p in spec.populations]
+    arrived_all, buffers, projections = [], [], list(state.projections)
+    # 1. deliver
+    for i, proj in enumerate(spec.projections):
+        arrived = arrivals(proj, state.history[proj.pre], k)
+        buffer = None
+        if proj.capacity is not None and not proj.per_synapse_delays:
+            buffer = gather_events(arrived, proj.capacity)
+            needed = overflow_needed(buffer)
+            projections[i] = projections[i]._replace(
+                overflow=jnp.maximum(projections[i].overflow, needed)
+            )
+        target = inputs[proj.post]
+        target[proj.receptor] = target[proj.receptor] + deliver(
+            proj, projections[i].w, arrived, buffer
+        )
+        arrived_all.append(arrived)
+        buffers.append(buffer)
+    # 2. populations
+    pop_states, spikes = [], []
+    for pop, pop_state, pop_inputs, drive in zip(
+        spec.populations, state.populations, inputs, drives, strict=True
+    ):
+        new_state, s = pop.model.step(pop_state, pop_inputs, drive, spec.dt)
+        pop_states.append(new_state)
+        spikes.append(s)
+    # 3.–4. plasticity and traces
+    for i, proj in enumerate(spec.projections):
+        if proj.rule is not None:
+            projections[i] = plasticity(
+                proj, projections[i], arrived_all[i], buffers[i], spikes[proj.post], spec.dt
+            )
+    # 5. delay history
+    history = tuple(h.at[k % h.shape[0]].set(s) for h, s in zip(state.history, spikes, strict=True))
+    new = NetworkState(k + 1, tuple(pop_states), history, tuple(projections))
+    return new, tuple(spikes)

@@ -1,0 +1,58 @@
+"""The ``plastix`` command line: ``plastix run NAME [options]`` and ``plastix run --list``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import experiments
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plastix", description="Run classic synaptic-plasticity experiments."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run an experiment (see --list)")
+    run.add_argument("name", nargs="?", help="experiment name")
+    run.add_argument("--list", action="store_true", help="list the experiments and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``plastix`` console script; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.list or args.name is None:
+        if not args.list:
+            parser.error("give an experiment name, or --list to see them")
+        for name, experiment in sorted(experiments.EXPERIMENTS.items()):
+            print(f"{name:<20} {experiment.description}")
+        return 0
+    try:
+        experiment = experiments.get(args.name)
+    except KeyError as error:
+        print(f"plastix: {error.args[0]}", file=sys.stderr)
+        return 2
+    sub = argparse.ArgumentParser(
+        prog=f"plastix run {experiment.name}", description=experiment.description
+    )
+    experiment.add_arguments(sub)
+    options = sub.parse_args(rest)
+    try:
+        summary = experiment.main(options)
+    except ValueError as error:
+        print(f"plastix: {error}", file=sys.stderr)
+        return 2
+    shown = {k: v for k, v in summary.items() if k != "config"}
+    print(json.dumps(shown, indent=2))
+    out = getattr(options, "out", None)
+    if out is not None:
+        print(f"wrote {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Shared machinery of the sparse formats (CSR and COO): a list of synapses.
+
+Per-synapse arrays are vectors over the synapses in storage order. Two index structures
+make the event path work in either direction: ``pre_ptr``/``pre_perm`` list the synapses
+of each presynaptic neuron and ``post_ptr``/``post_perm`` those of each postsynaptic
+neuron (the post→synapse index). A buffer of ``k`` spiking neurons then visits
+``k × max_out`` (or ``k × max_in``) synapse slots, never all synapses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Int
+
+from .._checks import check_int_at_least
+from ._base import AbstractConnectivity, SynapseFn, check_indices
+
+
+def _index(groups: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(ptr, perm, max group size): synapses ``perm[ptr[i]:ptr[i+1]]`` belong to group i."""
+    perm = np.argsort(groups, kind="stable")
+    counts = np.bincount(groups, minlength=n)
+    ptr = np.concatenate([[0], np.cumsum(counts)])
+    return ptr, perm, int(counts.max(initial=0))
+
+
+class AbstractSparse(AbstractConnectivity):
+    """A list of synapses ``(pre[s], post[s])`` with indices for both event directions."""
+
+    n_pre: int = eqx.field(static=True)
+    n_post: int = eqx.field(static=True)
+    max_out: int = eqx.field(static=True)
+    max_in: int = eqx.field(static=True)
+    pre: Int[Array, " n_syn"]
+    post: Int[Array, " n_syn"]
+    pre_ptr: Int[Array, " n_pre+1"]
+    pre_perm: Int[Array, " n_syn"]
+    post_ptr: Int[Array, " n_post+1"]
+    post_perm: Int[Array, " n_syn"]
+    canonical: Int[Array, " n_syn"]
+
+    def __init__(self, pre: Any, post: Any, n_pre: int, n_post: int):
+        name = type(self).__name__
+        self.n_pre = check_int_at_least("n_pre", n_pre, 1, f"{name}: ")
+        self.n_post = check_int_at_least("n_post", n_post, 1, f"{name}: ")
+        pre_np, post_np = np.asarray(pre), np.asarray(post)
+        check_indices(pre_np, post_np, n_pre, n_post)
+        pre_np, post_np = pre_np.astype(np.int64), post_np.astype(np.int64)
+        pre_np, post_np = self._storage_order(pre_np, post_np)
+        pre_ptr, pre_perm, self.max_out = _index(pre_np, n_pre)
+        post_ptr, post_perm, self.max_in = _index(post_np, n_post)
+        self.pre, self.post = jnp.asarray(pre_np), jnp.asarray(post_np)
+        self.pre_ptr, self.pre_perm = jnp.asarray(pre_ptr), jnp.asarray(pre_perm)
+        self.post_ptr, self.post_perm = jnp.asarray(post_ptr), jnp.asarray(post_perm)
+        self.canonical = jnp.asarray(np.lexsort((post_np, pre_np)))
+
+    @staticmethod
+    def _storage_order(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The synapses in the order this format stores them."""
+        return pre, post
+
+    @property
+    def synapse_shape(self) -> tuple[int, ...]:
+        return (int(self.pre.shape[0]),)
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.pre.shape[0])
+
+    def canonical_indices(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.asarray(self.canonical)
+        return np.asarray(self.pre)[order], np.asarray(self.post)[order]
+
+    def from_canonical(self, values: Array) -> Array:
+        values = jnp.asarray(values)
+        return jnp.zeros(self.synapse_shape, values.dtype).at[self.canonical].set(values)
+
+    def to_canonical(self, values: Array) -> Array:
+        return values[self.canonical]
+
+    def synapse_indices(self) -> tuple[Array, Array, Array]:
+        return self.pre, self.post, jnp.arange(self.n_synapses)
+
+    def exists(self) -> None:
+        return None
+
+    def propagate(self, w: Array, arrived: Bool[Array, " n_pre"]) -> Array:
+        return self.propagate_synapses(w, arrived[self.pre])
+
+    def propagate_synapses(self, w: Array, arrived: Bool[Array, " n_syn"]) -> Array:
+        return jax.ops.segment_sum(jnp.where(arrived, w, 0), self.post, self.n_post)
+
+    def _gather(self, ids: Array, ptr: Array, perm: Array, width: int) -> Array:
+        """Synapse ids ``[k, width]`` of the neurons ``ids``; unused slots hold n_syn."""
+        start = ptr.at[ids].get(mode="fill", fill_value=0)
+        stop = ptr.at[ids + 1].get(mode="fill", fill_value=0)
+        slot = jnp.arange(width)
+        position = start[:, None] + slot[None, :]
+        syn = perm.at[position].get(mode="fill", fill_value=0)
+        return jnp.where(slot[None, :] < (stop - start)[:, None], syn, self.n_synapses)
+
+    def _apply_to(self, values: Any, syn: Array, fn: SynapseFn) -> Any:
+        gathered = jax.tree_util.tree_map(lambda a: a.at[syn].get(mode="clip"), values)
+        pre = self.pre.at[syn].get(mode="clip")
+        post = self.post.at[syn].get(mode="clip")
+        new = fn(gathered, pre, post, syn)
+        return jax.tree_util.tree_map(lambda a, n: a.at[syn].set(n, mode="drop"), values, new)
+
+    def propagate_events(self, w: Array, pre_ids: Int[Array, " k"]) -> Array:
+        syn = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
+        weight = w.at[syn].get(mode="fill", fill_value=0)
+        post = self.post.at[syn].get(mode="fill", fill_value=self.n_post)
+        return jnp.zeros(self.n_post, w.dtype).at[post].add(weight, mode="drop")
+
+    def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
+        syn = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
+        return self._apply_to(values, syn, fn)
+
+    def apply_post_events(self, values: Any, post_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
+        syn = self._gather(post_ids, self.post_ptr, self.post_perm, self.max_in)
+        return self._apply_to(values, syn, fn)

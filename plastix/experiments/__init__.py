@@ -1,0 +1,6 @@
+"""Classic experiments, one file each, listed by ``plastix run --list``."""
+
+from . import song2000 as song2000
+from ._registry import EXPERIMENTS as EXPERIMENTS
+from ._registry import Experiment as Experiment
+from ._registry import get as get

@@ -1,0 +1,90 @@
+"""Poisson spike trains with constant or time-varying rates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Int
+
+from ._base import (
+    AbstractInput,
+    count_invalid_probabilities,
+    spike_probability,
+    uniforms,
+)
+
+RateFn = Callable[[Array], Array]
+
+
+class PoissonInput(AbstractInput):
+    """Independent Poisson spike trains (at most one spike per unit and step).
+
+    A unit spikes in a step with probability ``rate·dt``. The spikes of a whole chunk are
+    drawn in one vectorised call, with the key of step ``k`` equal to
+    ``fold_in(key, k)``, so results do not depend on the chunk size.
+
+    Args:
+        rate: rate [Hz]: a number, an array of one rate per unit, or a function of time
+            ``t`` [ms] (an array of shape ``[T]``) returning ``[T]`` or ``[T, n]`` rates,
+            written with ``jax.numpy``.
+
+    Raises:
+        ValueError: a negative or non-finite constant rate. A rate function that returns
+            a negative rate or one with ``rate·dt > 1`` is reported after the chunk.
+    """
+
+    rate: Array | None
+    rate_fn: RateFn | None = eqx.field(static=True)
+    drive_error_message: ClassVar[str] = (
+        "the rate function returned rates that are negative, not finite, or too high for "
+        "dt (rate·dt must be <= 1)"
+    )
+
+    def __init__(self, rate: float | Array | RateFn):
+        if callable(rate):
+            self.rate, self.rate_fn = None, rate
+            return
+        values = np.asarray(rate, dtype=float)
+        if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise ValueError(f"PoissonInput: rate must be finite and >= 0 [Hz], got {rate!r}.")
+        self.rate, self.rate_fn = jnp.asarray(rate, dtype=float), None
+
+    def prepare(self, n: int, dt: float) -> None:
+        if self.rate is None:
+            return
+        if self.rate.ndim > 1 or (self.rate.ndim == 1 and self.rate.shape[0] != n):
+            raise ValueError(
+                f"PoissonInput: rate must be a number or have shape ({n},) (one per unit), "
+                f"got shape {tuple(self.rate.shape)}."
+            )
+        top = float(jnp.max(self.rate))
+        if top * dt * 1e-3 > 1:
+            raise ValueError(
+                f"PoissonInput: rate {top} Hz is too high for dt={dt} ms: rate·dt must be "
+                f"<= 1 (at most one spike per step); use a smaller dt."
+            )
+
+    def _probability(self, steps: Int[Array, " T"], n: int, dt: float) -> Array:
+        if self.rate_fn is None:
+            rate = jnp.broadcast_to(self.rate, (n,))[None, :]
+        else:
+            rate = jnp.asarray(self.rate_fn(steps * dt))
+            rate = rate[:, None] if rate.ndim == 1 else rate
+        return jnp.broadcast_to(spike_probability(rate, dt), (steps.shape[0], n))
+
+    def drive(self, key: Array, steps: Int[Array, " T"], n: int, dt: float) -> dict:
+        p = self._probability(steps, n, dt)
+        spikes = uniforms(key, steps, (n,)) < p
+        invalid = jax.vmap(count_invalid_probabilities)(p)  # per step: scan needs a T axis
+        return {"spikes": spikes, "invalid": invalid}
+
+    def drive_errors(self, drive: dict) -> Array:
+        return jnp.sum(drive["invalid"])
+
+    def step(self, state: tuple, inputs: dict[str, Array], drive: dict, dt: float):
+        return state, drive["spikes"]

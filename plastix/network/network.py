@@ -1,0 +1,232 @@
+"""The user layer: a mutable network that builds the pure core and runs it."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import jax
+import numpy as np
+from tqdm.auto import tqdm
+
+from .._checks import check_positive
+from .._core.recording import Recording
+from .._core.simulate import simulate
+from .._core.spec import (
+    NetworkSpec,
+    NetworkState,
+    PopulationSpec,
+    ProjectionSpec,
+    init_state,
+)
+from .monitor import Monitor
+from .population import Population
+from .projection import Projection
+
+_WEIGHT_STREAM = 1 << 20  # fold_in offsets keep initial-value keys apart from run keys
+_DELAY_STREAM = 2 << 20
+
+
+class Network:
+    """A network of populations, projections and monitors, simulated with step ``dt``.
+
+    Example:
+        >>> net = Network(dt=0.1, seed=1)
+        >>> inp = net.add(Population(PoissonInput(15.0), 1000, name="input"))
+        >>> out = net.add(Population(LIFCond(), 1, name="neuron"))
+        >>> syn = net.add(Projection(inp, out, all_to_all(1000, 1), PairSTDP(), weights=0.005))
+        >>> spikes = net.add(Monitor(out))
+        >>> net.run(1000.0)   # [ms]
+
+    The functional core is reachable after ``build()``: ``net.spec`` (static, a PyTree)
+    and ``net.state``, for users who ``jit``/``vmap``/``grad`` themselves with
+    ``plastix.core.run``.
+
+    Args:
+        dt: time step [ms].
+        seed: seed of every random draw (inputs, initial weights and delays).
+    """
+
+    def __init__(self, dt: float = 0.1, seed: int = 0):
+        check_positive("dt", dt, "Network: ")
+        self.dt = float(dt)
+        self.seed = int(seed)
+        self.populations: list[Population] = []
+        self.projections: list[Projection] = []
+        self.monitors: list[Monitor] = []
+        self.spec: NetworkSpec | None = None
+        self.state: NetworkState | None = None
+
+    @property
+    def t(self) -> float:
+        """Current time [ms]."""
+        return 0.0 if self.state is None else int(self.state.step) * self.dt
+
+    def add(self, obj: Any) -> Any:
+        """Add a Population, Projection or Monitor (before the first run); returns it."""
+        if self.spec is not None:
+            raise RuntimeError(
+                "Network.add: the network was already built by run(); add every object "
+                "before the first run."
+            )
+        if isinstance(obj, Population):
+            self._claim(obj, self.populations, "pop")
+        elif isinstance(obj, Projection):
+            for side in ("pre", "post"):
+                pop = getattr(obj, side)
+                if pop.network is not self:
+                    raise ValueError(
+                        f"Projection {obj.name!r}: its {side} population {pop.name!r} belongs "
+                        "to another network (or none); add both populations to this network "
+                        "first."
+                    )
+            self._claim(obj, self.projections, "proj")
+        elif isinstance(obj, Monitor):
+            if obj.target.network is not self:
+                raise ValueError(
+                    f"Monitor: its target {obj.target!r} belongs to another network (or none)."
+                )
+            self.monitors.append(obj)
+        else:
+            raise ValueError(
+                f"Network.add takes a Population, Projection or Monitor, got {type(obj).__name__}."
+            )
+        return obj
+
+    def _claim(self, obj: Any, items: list, prefix: str) -> None:
+        if obj.network is not None:
+            raise ValueError(f"{obj!r} was already added to a network.")
+        obj.network = self
+        if obj.name is None:
+            obj.name = f"{prefix}{len(items)}"
+        if any(other.name == obj.name for other in items):
+            raise ValueError(f"Network.add: the name {obj.name!r} is already used.")
+        items.append(obj)
+
+    # -- building the functional core -----------------------------------------------------
+
+    def _delay_steps(self, proj: Projection, index: int) -> tuple[int | None, Any, int]:
+        if proj.delay is None:
+            return 1, None, 1
+        key = jax.random.fold_in(jax.random.PRNGKey(self.seed), _DELAY_STREAM + index)
+        if np.ndim(proj.delay) == 0 and not callable(proj.delay):
+            steps = np.array(round(float(proj.delay) / self.dt))
+        else:
+            conn = proj.connectivity
+            values = conn.to_canonical(proj.per_synapse(proj.delay, key, "delay"))
+            steps = np.round(np.asarray(values) / self.dt)
+        if steps.size and steps.min() < 1:
+            raise ValueError(
+                f"Projection {proj.name!r}: delay must be >= dt = {self.dt} ms (spikes reach "
+                f"their synapses one step later at the earliest), got {np.min(steps) * self.dt} "
+                "ms after rounding to steps."
+            )
+        if steps.ndim == 0:
+            return int(steps), None, int(steps)
+        per_synapse = proj.connectivity.from_canonical(jax.numpy.asarray(steps.astype(np.int32)))
+        return None, per_synapse, int(steps.max())
+
+    def build(self) -> None:
+        """Build ``spec`` and the initial ``state`` (run() does this on first use)."""
+        if self.spec is not None:
+            return
+        if not self.populations:
+            raise ValueError("Network.build: the network has no population; add one first.")
+        pop_index = {id(p): i for i, p in enumerate(self.populations)}
+        populations = []
+        for pop in self.populations:
+            pop.model.prepare(pop.n, self.dt)
+            populations.append(PopulationSpec(pop.name, pop.n, pop.model))
+        projections, weights = [], []
+        for i, proj in enumerate(self.projections):
+            delay, delays, max_delay = self._delay_steps(proj, i)
+            projections.append(
+                ProjectionSpec(
+                    name=proj.name,
+                    pre=pop_index[id(proj.pre)],
+                    post=pop_index[id(proj.post)],
+                    connectivity=proj.connectivity,
+                    rule=proj.rule,
+                    receptor=proj.receptor,
+                    delay=delay,
+                    delays=delays,
+                    max_delay=max_delay,
+                    capacity=proj.capacity,
+                    on_overflow=proj.on_overflow,
+                )
+            )
+            key = jax.random.fold_in(jax.random.PRNGKey(self.seed), _WEIGHT_STREAM + i)
+            weights.append(proj.per_synapse(proj.weights, key, "weights"))
+        self.spec = NetworkSpec(self.dt, tuple(populations), tuple(projections))
+        self.state = init_state(self.spec, tuple(weights))
+        self._recordings = tuple(self._recording(m, pop_index) for m in self.monitors)
+
+    def _recording(self, monitor: Monitor, pop_index: dict[int, int]) -> Recording:
+        every = 1
+        if monitor.every is not None:
+            every = max(1, round(monitor.every / self.dt))
+        if isinstance(monitor.target, Projection):
+            target = self.projections.index(monitor.target)
+            size = monitor.target.connectivity.n_synapses
+            kind = "weights"
+        else:
+            target = pop_index[id(monitor.target)]
+            size = monitor.target.n
+            kind = "spikes" if monitor.what == "spikes" else "state"
+            if kind == "state":
+                fields = getattr(self.state.populations[target], "_fields", ())
+                if monitor.what not in fields:
+                    raise ValueError(
+                        f"Monitor: {monitor.target.name!r} has no state variable "
+                        f"{monitor.what!r}; it has {list(fields)}."
+                    )
+        if monitor.indices is not None and max(monitor.indices) >= size:
+            raise ValueError(
+                f"Monitor: index {max(monitor.indices)} is out of range for "
+                f"{monitor.target.name!r}, which has {size} "
+                f"{'synapses' if kind == 'weights' else 'units'}."
+            )
+        return Recording(kind, target, monitor.what, every, monitor.indices)
+
+    # -- running -----------------------------------------------------------------------
+
+    def run(self, duration: float, chunk_size: int = 10_000, progress: bool = True) -> None:
+        """Simulate ``duration`` [ms] more, in chunks of ``chunk_size`` steps.
+
+        Raises:
+            ValueError: a non-positive duration or chunk size.
+            BufferOverflowError, NonFiniteError, SimulationError: a problem found on
+                the device (reported after the chunk in which it happened).
+        """
+        check_positive("duration", duration, "Network.run: ")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(
+                f"Network.run: chunk_size must be an integer >= 1, got {chunk_size!r}."
+            )
+        self.build()
+        n_steps = max(1, round(duration / self.dt))
+        first = self.state.step
+        bar = (
+            tqdm(total=n_steps, unit="step", desc=f"t={self.t:g} ms", leave=False)
+            if progress
+            else None
+        )
+        with bar if bar is not None else contextlib.nullcontext():
+            self.state, results = simulate(
+                self.spec,
+                self.state,
+                jax.random.PRNGKey(self.seed),
+                n_steps,
+                self._recordings,
+                chunk_size=chunk_size,
+                progress=bar,
+            )
+        appended = int(first) > 0
+        for monitor, result in zip(self.monitors, results, strict=True):
+            monitor._store(self.dt, result, appended)
+
+    def weights(self, projection: Projection) -> np.ndarray:
+        """Current weights of ``projection`` as a ``[pre.n, post.n]`` matrix."""
+        self.build()
+        index = self.projections.index(projection)
+        return np.asarray(projection.connectivity.to_dense(self.state.projections[index].w))

@@ -1,0 +1,8 @@
+"""Neuron models."""
+
+from ._base import AbstractNeuron as AbstractNeuron
+from ._base import AbstractPopulationModel as AbstractPopulationModel
+from .lif import LIF as LIF
+from .lif import LIFState as LIFState
+from .lif_cond import LIFCond as LIFCond
+from .lif_cond import LIFCondState as LIFCondState

@@ -1,0 +1,80 @@
+"""The interface shared by neurons and spike sources: anything a population runs."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Int
+
+ModelState = Any
+
+
+class AbstractPopulationModel(eqx.Module):
+    """A neuron model or spike source for ``n`` identical units.
+
+    ``drive`` precomputes, for a whole chunk of steps in one vectorised call, what the
+    model needs from outside (random input spikes, for example); ``step`` advances one
+    step with this step's slice of the drive and the synaptic input arriving now.
+    """
+
+    receptors: ClassVar[tuple[str, ...]] = ()
+    """Names of the synaptic inputs a projection can target (empty for spike sources)."""
+
+    def prepare(self, n: int, dt: float) -> None:  # noqa: B027 (optional hook)
+        """Validate the model for ``n`` units at step ``dt`` [ms]; raise ValueError if bad."""
+
+    @abc.abstractmethod
+    def init(self, n: int, dt: float) -> ModelState:
+        """Initial state of ``n`` units."""
+
+    def drive(self, key: Array, steps: Int[Array, " T"], n: int, dt: float) -> Any:
+        """Per-step external drive for absolute ``steps`` (leading axis T), or None."""
+        return None
+
+    def drive_errors(self, drive: Any) -> Array:
+        """Number of invalid drive entries (e.g. a negative rate); 0 when all are valid."""
+        return jnp.zeros((), jnp.int32)
+
+    drive_error_message: ClassVar[str] = "invalid external drive"
+
+    @abc.abstractmethod
+    def step(
+        self, state: ModelState, inputs: dict[str, Array], drive: Any, dt: float
+    ) -> tuple[ModelState, Bool[Array, " n"]]:
+        """Advance one step of ``dt`` [ms]; ``inputs`` maps receptor → summed weights."""
+
+
+class AbstractNeuron(AbstractPopulationModel):
+    """A spiking neuron model with excitatory and inhibitory synaptic inputs."""
+
+    receptors: ClassVar[tuple[str, ...]] = ("exc", "inh")
+
+
+def refractory_steps(t_ref: Array, dt: float) -> Array:
+    """Number of refractory steps ``round(t_ref/dt)``."""
+    return jnp.round(t_ref / dt).astype(jnp.int32)
+
+
+def fire_and_reset(
+    v: Array,
+    v_integrated: Array,
+    refractory: Int[Array, " n"],
+    v_th: Array,
+    v_reset: Array,
+    n_ref: Array,
+) -> tuple[Array, Array, Bool[Array, " n"]]:
+    """Threshold, reset and refractory bookkeeping shared by the LIF models.
+
+    A refractory neuron keeps ``v = v_reset`` and cannot spike; a neuron whose integrated
+    ``v`` reaches ``v_th`` spikes, is reset and becomes refractory for ``n_ref`` steps.
+    """
+    free = refractory <= 0
+    v_new = jnp.where(free, v_integrated, v_reset)
+    spikes = free & (v_new >= v_th)
+    v_new = jnp.where(spikes, v_reset, v_new)
+    refractory = jnp.where(spikes, n_ref, jnp.maximum(refractory - 1, 0))
+    del v
+    return v_new, refractory, spikes

@@ -1,0 +1,119 @@
+"""Leaky integrate-and-fire neuron with exponential synaptic conductances."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int
+
+from .._checks import check_nonnegative, check_positive
+from ._base import AbstractNeuron, fire_and_reset, refractory_steps
+
+
+class LIFCondState(NamedTuple):
+    """State of :class:`LIFCond`."""
+
+    v: Float[Array, " n"]
+    """Membrane potential [mV]."""
+    g_exc: Float[Array, " n"]
+    """Excitatory conductance [units of the leak conductance]."""
+    g_inh: Float[Array, " n"]
+    """Inhibitory conductance [units of the leak conductance]."""
+    refractory: Int[Array, " n"]
+    """Refractory steps left."""
+
+
+def _param(value: float | Array) -> Array:
+    return jnp.asarray(value, dtype=float)
+
+
+class LIFCond(AbstractNeuron):
+    """Conductance-based LIF (the Song, Miller & Abbott 2000 form).
+
+    ``tau_m·dv/dt = (e_leak − v) + g_exc·(e_exc − v) + g_inh·(e_inh − v)``,
+    ``dg_x/dt = −g_x/tau_x``; conductances are in units of the leak conductance and an
+    arriving spike adds its weight to ``g_x``. Over a step the conductances are held
+    fixed, which makes the voltage equation linear and solved exactly (exponential
+    Euler); they then decay exactly. Spike when ``v ≥ v_th``; ``v ← v_reset`` for ``t_ref``.
+
+    Args:
+        tau_m: membrane time constant [ms].
+        e_leak: leak reversal (resting) potential [mV].
+        v_th: threshold [mV].
+        v_reset: reset potential [mV].
+        e_exc: excitatory reversal potential [mV].
+        e_inh: inhibitory reversal potential [mV].
+        tau_exc: excitatory conductance time constant [ms].
+        tau_inh: inhibitory conductance time constant [ms].
+        t_ref: refractory period [ms].
+        v_init: initial membrane potential [mV] (default ``e_leak``).
+
+    References:
+        Song, Miller & Abbott (2000), Nat. Neurosci. 3:919.
+    """
+
+    tau_m: Array
+    e_leak: Array
+    v_th: Array
+    v_reset: Array
+    e_exc: Array
+    e_inh: Array
+    tau_exc: Array
+    tau_inh: Array
+    t_ref: Array
+    v_init: Array
+
+    def __init__(
+        self,
+        tau_m: float = 10.0,
+        e_leak: float = -74.0,
+        v_th: float = -54.0,
+        v_reset: float = -60.0,
+        e_exc: float = 0.0,
+        e_inh: float = -70.0,
+        tau_exc: float = 5.0,
+        tau_inh: float = 5.0,
+        t_ref: float = 0.0,
+        v_init: float | None = None,
+    ):
+        for name, value in (("tau_m", tau_m), ("tau_exc", tau_exc), ("tau_inh", tau_inh)):
+            check_positive(name, value, "LIFCond: ")
+        check_nonnegative("t_ref", t_ref, "LIFCond: ")
+        self.tau_m, self.e_leak = _param(tau_m), _param(e_leak)
+        self.v_th, self.v_reset = _param(v_th), _param(v_reset)
+        self.e_exc, self.e_inh = _param(e_exc), _param(e_inh)
+        self.tau_exc, self.tau_inh = _param(tau_exc), _param(tau_inh)
+        self.t_ref = _param(t_ref)
+        self.v_init = _param(e_leak if v_init is None else v_init)
+
+    def init(self, n: int, dt: float) -> LIFCondState:
+        zeros = jnp.zeros(n, float)
+        return LIFCondState(
+            jnp.broadcast_to(self.v_init, (n,)).astype(float),
+            zeros,
+            zeros,
+            jnp.zeros(n, jnp.int32),
+        )
+
+    def step(self, state: LIFCondState, inputs: dict[str, Array], drive: None, dt: float):
+        g_exc = state.g_exc + inputs["exc"]
+        g_inh = state.g_inh + inputs["inh"]
+        g_total = 1.0 + g_exc + g_inh
+        v_inf = (self.e_leak + g_exc * self.e_exc + g_inh * self.e_inh) / g_total
+        v_integrated = v_inf + (state.v - v_inf) * jnp.exp(-dt * g_total / self.tau_m)
+        v, refractory, spikes = fire_and_reset(
+            state.v,
+            v_integrated,
+            state.refractory,
+            self.v_th,
+            self.v_reset,
+            refractory_steps(self.t_ref, dt),
+        )
+        new = LIFCondState(
+            v,
+            g_exc * jnp.exp(-dt / self.tau_exc),
+            g_inh * jnp.exp(-dt / self.tau_inh),
+            refractory,
+        )
+        return new, spikes

@@ -1,0 +1,53 @@
+"""The rule interface: what happens to one synapse when its neurons spike.
+
+A rule never sees the connectivity format. The projection gives it the per-synapse
+values gathered by the format (the weights) with the index of each synapse's
+presynaptic *slot* and postsynaptic neuron, and the rule returns the new values. A
+presynaptic slot is the presynaptic neuron, or the synapse itself when delays differ per
+synapse (then a presynaptic trace is kept per synapse, because each synapse sees the
+spike at its own arrival time).
+
+In one step the projection calls, in this order (see ``docs/semantics.md``):
+``decay`` → ``on_pre`` (synapses whose presynaptic spike arrived) → ``on_post``
+(synapses whose postsynaptic neuron spiked) → ``increment``.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import equinox as eqx
+from jaxtyping import Array, Bool, Int
+
+RuleState = Any
+
+
+class AbstractRule(eqx.Module):
+    """A plasticity rule: parameters are array fields, so ``jax.grad``/``vmap`` reach them."""
+
+    @abc.abstractmethod
+    def init(self, n_pre: int, n_post: int) -> RuleState:
+        """Initial rule state (traces) for ``n_pre`` presynaptic slots, ``n_post`` neurons."""
+
+    @abc.abstractmethod
+    def decay(self, state: RuleState, dt: float) -> RuleState:
+        """Advance the traces by one step of ``dt`` [ms] without spikes."""
+
+    @abc.abstractmethod
+    def on_pre(
+        self, state: RuleState, w: Array, pre: Int[Array, "..."], post: Int[Array, "..."]
+    ) -> Array:
+        """New weights of synapses whose presynaptic spike arrived this step."""
+
+    @abc.abstractmethod
+    def on_post(
+        self, state: RuleState, w: Array, pre: Int[Array, "..."], post: Int[Array, "..."]
+    ) -> Array:
+        """New weights of synapses whose postsynaptic neuron spiked this step."""
+
+    @abc.abstractmethod
+    def increment(
+        self, state: RuleState, pre: Bool[Array, " n_pre"], post: Bool[Array, " n_post"]
+    ) -> RuleState:
+        """Add this step's arrived presynaptic and postsynaptic spikes to the traces."""

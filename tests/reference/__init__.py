@@ -1,0 +1,1 @@
+"""Independent NumPy float64 reference simulator, written from ``docs/semantics.md`` only."""
