@@ -92,7 +92,8 @@ def plasticity(
         w = conn.apply_masked(w, conn.post_selected(post_spikes), on_post)
     else:
         post_buffer = gather_events(post_spikes, proj.capacity)
-        overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
+        if proj.on_overflow == "error":
+            overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
         w = _with_fallback(
             proj,
             post_buffer,
@@ -121,10 +122,11 @@ def step(
         buffer = None
         if proj.capacity is not None and not proj.per_synapse_delays:
             buffer = gather_events(arrived, proj.capacity)
-            needed = overflow_needed(buffer)
-            projections[i] = projections[i]._replace(
-                overflow=jnp.maximum(projections[i].overflow, needed)
-            )
+            if proj.on_overflow == "error":  # with "dense", an overflowing step falls back
+                needed = overflow_needed(buffer)
+                projections[i] = projections[i]._replace(
+                    overflow=jnp.maximum(projections[i].overflow, needed)
+                )
         target = inputs[proj.post]
         target[proj.receptor] = target[proj.receptor] + deliver(
             proj, projections[i].w, arrived, buffer
