@@ -166,6 +166,7 @@ def plot(config: Song2000Config, data: dict, summary: dict, path: Path) -> None:
     ax = axes[0, 1]
     history = data["weight_history"] / g_max
     if history.size:
+        history = history[:, np.argsort(history[-1])]  # rows sorted by final weight
         extent = (0, data["weight_t"][-1] * 1e-3, 0, history.shape[1])
         image = ax.imshow(
             history.T,
@@ -178,7 +179,8 @@ def plot(config: Song2000Config, data: dict, summary: dict, path: Path) -> None:
             interpolation="nearest",
         )
         fig.colorbar(image, ax=ax, label="w / g_max")
-    ax.set(xlabel="time [s]", ylabel="synapse", title="weight evolution")
+    ax.set(xlabel="time [s]", ylabel="synapse (sorted by final weight)",
+           title="weight evolution")
     ax = axes[1, 0]
     seconds = config.duration * 1e-3
     bins = np.arange(0, np.ceil(seconds) + 1)
