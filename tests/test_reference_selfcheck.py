@@ -93,12 +93,10 @@ def test_isolated_pair(post_step, nearest):
         [_proj(0, 1, [w0], [delay], stdp)],
     )
     lag = (post_step - arrival) * DT
-    if lag > 0:
+    if lag >= 0:  # an arrival in the post spike's own step precedes it (Δt = 0⁺)
         expected = stdp["a_plus"] * math.exp(-lag / stdp["tau_plus"])
-    elif lag < 0:
-        expected = -stdp["a_minus"] * math.exp(lag / stdp["tau_minus"])
     else:
-        expected = 0.0
+        expected = -stdp["a_minus"] * math.exp(lag / stdp["tau_minus"])
     assert abs(out["w"][0][0] - w0 - expected) <= 1e-12
     # The weight changes exactly in the step of the later event.
     trace = out["w_trace"][0][:, 0]

@@ -70,8 +70,19 @@ def run(
         for buf, rec in zip(bufs, periodic, strict=True):
             offset = (-first) % rec.every
             row = (done - first - offset) // rec.every
-            row = jnp.where((done % rec.every) == 0, row, buf.shape[0] - 1)
-            new_bufs.append(buf.at[row].set(periodic_value(spec, net, rec)))
+            if rec.every == 1:
+                new_bufs.append(buf.at[row].set(periodic_value(spec, net, rec)))
+            else:  # read and write the value only in the steps that record it
+                new_bufs.append(
+                    jax.lax.cond(
+                        done % rec.every == 0,
+                        lambda b, r, n, rec=rec: b.at[r].set(periodic_value(spec, n, rec)),
+                        lambda b, r, n: b,
+                        buf,
+                        row,
+                        net,
+                    )
+                )
         outs = tuple(
             spikes[r.target] if r.indices is None else spikes[r.target][jnp.asarray(r.indices)]
             for r in recordings

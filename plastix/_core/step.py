@@ -5,9 +5,11 @@ The order of the phases is the contract of ``docs/semantics.md``:
 1. deliver the presynaptic spikes arriving now (after the axonal delay) to the
    postsynaptic inputs, with the weights from before this step's plasticity;
 2. step every population (neurons and spike sources) → this step's spikes;
-3. plasticity: decay the traces to now, ``on_pre`` for arrived spikes, then ``on_post``
-   for postsynaptic spikes, both reading traces without this step's spikes;
-4. add this step's spikes to the traces;
+3. plasticity: decay the traces to now; ``on_pre`` for arrived spikes (reading post
+   traces without this step's post spikes); add the arrivals to the pre traces; then
+   ``on_post`` for postsynaptic spikes (so an arrival counts as preceding a post spike of
+   the same step: it was delivered before the neurons stepped);
+4. add this step's postsynaptic spikes to the post traces;
 5. push the spikes into the delay history.
 """
 
@@ -64,7 +66,7 @@ def plasticity(
     post_spikes: Bool[Array, " n_post"],
     dt: float,
 ) -> ProjectionState:
-    """Phases 3 and 4 for one plastic projection."""
+    """Phases 3 and 4 for one plastic projection."""  # see the module docstring
     rule, conn = proj.rule, proj.connectivity
     traces = rule.decay(state.rule, dt)
     per_synapse = proj.per_synapse_delays
@@ -87,6 +89,11 @@ def plasticity(
             lambda: conn.apply_pre_events(w, pre_buffer.ids, on_pre),
             lambda: conn.apply_masked(w, conn.pre_selected(arrived), on_pre),
         )
+    # The arrivals enter the pre traces before on_post: an arrival in step k was delivered
+    # before the neurons stepped, so it precedes (and may cause) a post spike of step k.
+    pre_spikes = arrived.reshape(-1) if per_synapse else arrived
+    no_post = jnp.zeros_like(post_spikes)
+    traces = rule.increment(traces, pre_spikes, no_post)
     # on_post: the synapses of the postsynaptic neurons that spiked.
     if proj.capacity is None:
         w = conn.apply_masked(w, conn.post_selected(post_spikes), on_post)
@@ -100,8 +107,7 @@ def plasticity(
             lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
             lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
         )
-    pre_spikes = arrived.reshape(-1) if per_synapse else arrived
-    traces = rule.increment(traces, pre_spikes, post_spikes)
+    traces = rule.increment(traces, jnp.zeros_like(pre_spikes), post_spikes)
     return ProjectionState(w, traces, overflow)
 
 

@@ -8,8 +8,9 @@ synapse (then a presynaptic trace is kept per synapse, because each synapse sees
 spike at its own arrival time).
 
 In one step the projection calls, in this order (see ``docs/semantics.md``):
-``decay`` → ``on_pre`` (synapses whose presynaptic spike arrived) → ``on_post``
-(synapses whose postsynaptic neuron spiked) → ``increment``.
+``decay`` → ``on_pre`` (synapses whose presynaptic spike arrived) → ``increment`` with
+the arrivals only → ``on_post`` (synapses whose postsynaptic neuron spiked) →
+``increment`` with the postsynaptic spikes only.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ One step ``k`` (time ``t_k = k*dt``) runs, in order:
 2. **Neurons.** Every population steps and emits this step's spikes (sources emit the
    given spikes and ignore their input).
 3. **Plasticity.** Traces decay by ``exp(-dt/tau)``; then ``on_pre`` on the synapses
-   whose presynaptic spike arrived in step ``k``; then ``on_post`` on the synapses whose
+   whose presynaptic spike arrived in step ``k``; the arrivals enter the pre traces; then
+   ``on_post`` on the synapses whose
    postsynaptic neuron spiked in step ``k``; each update is clipped to ``[w_min, w_max]``.
-4. **Trace increments.** Arrivals increment their synapse's pre trace, this step's post
-   spikes increment the post trace (``+= 1``, or ``= 1`` for nearest-spike STDP).
+4. **Trace increments.** This step's post spikes increment the post trace (``+= 1``, or ``= 1`` for nearest-spike STDP).
 5. **Record.** Spikes, membrane potentials and weights after the step are stored; the
    spike record doubles as the delay buffer.
 
@@ -343,24 +343,29 @@ class _Projection:
         self.x *= math.exp(-dt / p["tau_plus"])
         self.y *= math.exp(-dt / p["tau_minus"])
         n_syn = self.w.shape[0]
-        # Phase 3b: on_pre for every synapse whose presynaptic spike arrived now.
+        # Phase 3b: on_pre for every synapse whose presynaptic spike arrived now; it
+        # reads the post trace without this step's post spikes.
         for s in range(n_syn):
             if arrived[s]:
                 w = self.w[s]
                 w = w - p["a_minus"] * self._f_minus(w) * self.y[self.post_index[s]]
                 self.w[s] = min(max(w, p["w_min"]), p["w_max"])
-        # Phase 3c: on_post for every synapse whose postsynaptic neuron spiked now.
+        # Phase 3c: the arrivals enter the pre trace (an arrival precedes, and can cause,
+        # a post spike of the same step).
+        if p["nearest"]:
+            self.x[arrived] = 1.0
+        else:
+            self.x[arrived] += 1.0
+        # Phase 3d: on_post for every synapse whose postsynaptic neuron spiked now.
         for s in range(n_syn):
             if post_spikes[self.post_index[s]]:
                 w = self.w[s]
                 w = w + p["a_plus"] * self._f_plus(w) * self.x[s]
                 self.w[s] = min(max(w, p["w_min"]), p["w_max"])
-        # Phase 4: trace increments.
+        # Phase 4: post trace increments.
         if p["nearest"]:
-            self.x[arrived] = 1.0
             self.y[post_spikes] = 1.0
         else:
-            self.x[arrived] += 1.0
             self.y[post_spikes] += 1.0
 
 
