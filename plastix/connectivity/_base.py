@@ -129,19 +129,21 @@ class AbstractConnectivity(eqx.Module):
         return jnp.broadcast_to(fired[post], self.synapse_shape)
 
 
-def check_indices(pre: np.ndarray, post: np.ndarray, n_pre: int, n_post: int) -> None:
+def check_indices(
+    pre: np.ndarray, post: np.ndarray, n_pre: int, n_post: int, where: str = ""
+) -> None:
     """Raise ValueError for index arrays of different shapes or with out-of-range entries."""
     if pre.ndim != 1 or post.shape != pre.shape:
         raise ValueError(
-            "pre and post must be 1-D index arrays of equal length, got shapes "
+            f"{where}pre and post must be 1-D index arrays of equal length, got shapes "
             f"{pre.shape} and {post.shape}."
         )
     for name, idx, n in (("pre", pre, n_pre), ("post", post, n_post)):
         if idx.size and (idx.dtype.kind not in "iu"):
-            raise ValueError(f"{name} indices must be integers, got dtype {idx.dtype}.")
+            raise ValueError(f"{where}{name} indices must be integers, got dtype {idx.dtype}.")
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             bad = idx[(idx < 0) | (idx >= n)][0]
             raise ValueError(
-                f"{name} index {int(bad)} is out of range: {name} indices must lie in "
+                f"{where}{name} index {int(bad)} is out of range: {name} indices must lie in "
                 f"[0, {n - 1}] for n_{name}={n}."
             )

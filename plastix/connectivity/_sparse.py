@@ -49,7 +49,7 @@ class AbstractSparse(AbstractConnectivity):
         self.n_pre = check_int_at_least("n_pre", n_pre, 1, f"{name}: ")
         self.n_post = check_int_at_least("n_post", n_post, 1, f"{name}: ")
         pre_np, post_np = np.asarray(pre), np.asarray(post)
-        check_indices(pre_np, post_np, n_pre, n_post)
+        check_indices(pre_np, post_np, n_pre, n_post, f"{name}: ")
         pre_np, post_np = pre_np.astype(np.int64), post_np.astype(np.int64)
         pre_np, post_np = self._storage_order(pre_np, post_np)
         pre_ptr, pre_perm, self.max_out = _index(pre_np, n_pre)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._checks import check_choice, check_int_at_least
-from ._base import AbstractConnectivity
+from ._base import AbstractConnectivity, check_indices
 from .coo import COO
 from .csr import CSR
 from .dense import Dense
@@ -37,18 +37,21 @@ def from_indices(
     Raises:
         ValueError: bad indices, unknown format, or multapses in the dense format.
     """
-    check_choice("format", format, FORMATS)
+    check_choice("format", format, FORMATS, "from_indices: ")
     if format == "csr":
         return CSR(pre, post, n_pre, n_post)
     if format == "coo":
         return COO(pre, post, n_pre, n_post)
-    probe = CSR(pre, post, n_pre, n_post)  # validates the indices
+    check_int_at_least("n_pre", n_pre, 1, "from_indices: ")
+    check_int_at_least("n_post", n_post, 1, "from_indices: ")
+    check_indices(np.asarray(pre), np.asarray(post), n_pre, n_post, "from_indices: ")
+    probe = CSR(pre, post, n_pre, n_post)
     pre_np, post_np = probe.canonical_indices()
     mask = np.zeros((n_pre, n_post), bool)
     mask[pre_np, post_np] = True
     if np.count_nonzero(mask) != pre_np.size:
         raise ValueError(
-            "format='dense' cannot hold multapses (repeated (pre, post) pairs); "
+            "from_indices: format='dense' cannot hold multapses (repeated (pre, post) pairs); "
             "use format='csr' or 'coo'."
         )
     return Dense(n_pre, n_post, None if mask.all() else mask)
@@ -58,7 +61,7 @@ def all_to_all(
     n_pre: int, n_post: int, *, allow_autapses: bool = True, format: Format = "dense"
 ) -> AbstractConnectivity:
     """Every presynaptic neuron connects to every postsynaptic neuron."""
-    _sizes(n_pre, n_post)
+    _sizes(n_pre, n_post, format, "all_to_all: ")
     if format == "dense" and allow_autapses:
         return Dense(n_pre, n_post)
     mask = np.ones((n_pre, n_post), bool)
@@ -71,6 +74,7 @@ def all_to_all(
 def one_to_one(n: int, *, format: Format = "csr") -> AbstractConnectivity:
     """Neuron i connects to neuron i (both populations have ``n`` neurons)."""
     check_int_at_least("n", n, 1, "one_to_one: ")
+    check_choice("format", format, FORMATS, "one_to_one: ")
     return from_indices(np.arange(n), np.arange(n), n, n, format)
 
 
@@ -84,7 +88,7 @@ def fixed_indegree(
     format: Format = "csr",
 ) -> AbstractConnectivity:
     """Each postsynaptic neuron gets ``indegree`` distinct presynaptic partners."""
-    _sizes(n_pre, n_post)
+    _sizes(n_pre, n_post, format, "fixed_indegree: ")
     rng = np.random.default_rng(seed)
     available = n_pre - (0 if allow_autapses else 1)
     check_int_at_least("indegree", indegree, 0, "fixed_indegree: ")
@@ -110,7 +114,7 @@ def fixed_outdegree(
     format: Format = "csr",
 ) -> AbstractConnectivity:
     """Each presynaptic neuron gets ``outdegree`` distinct postsynaptic partners."""
-    _sizes(n_pre, n_post)
+    _sizes(n_pre, n_post, format, "fixed_outdegree: ")
     rng = np.random.default_rng(seed)
     available = n_post - (0 if allow_autapses else 1)
     check_int_at_least("outdegree", outdegree, 0, "fixed_outdegree: ")
@@ -136,7 +140,7 @@ def fixed_total_number(
     format: Format = "csr",
 ) -> AbstractConnectivity:
     """``n`` distinct synapses drawn uniformly among all (pre, post) pairs."""
-    _sizes(n_pre, n_post)
+    _sizes(n_pre, n_post, format, "fixed_total_number: ")
     rng = np.random.default_rng(seed)
     pairs = n_pre * n_post
     excluded = 0 if allow_autapses else min(n_pre, n_post)
@@ -164,7 +168,7 @@ def pairwise_bernoulli(
     format: Format = "csr",
 ) -> AbstractConnectivity:
     """Each (pre, post) pair is connected independently with probability ``p``."""
-    _sizes(n_pre, n_post)
+    _sizes(n_pre, n_post, format, "pairwise_bernoulli: ")
     if not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"pairwise_bernoulli: p must lie in [0, 1], got {p!r}.")
     rng = np.random.default_rng(seed)
@@ -179,9 +183,10 @@ def pairwise_bernoulli(
     return from_indices(pre, post, n_pre, n_post, format)
 
 
-def _sizes(n_pre: int, n_post: int) -> None:
-    check_int_at_least("n_pre", n_pre, 1)
-    check_int_at_least("n_post", n_post, 1)
+def _sizes(n_pre: int, n_post: int, format: str, where: str) -> None:
+    check_int_at_least("n_pre", n_pre, 1, where)
+    check_int_at_least("n_post", n_post, 1, where)
+    check_choice("format", format, FORMATS, where)
 
 
 def _choose(rng: np.random.Generator, n: int, k: int, exclude: int | None) -> np.ndarray:

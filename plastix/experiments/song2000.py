@@ -179,8 +179,7 @@ def plot(config: Song2000Config, data: dict, summary: dict, path: Path) -> None:
             interpolation="nearest",
         )
         fig.colorbar(image, ax=ax, label="w / g_max")
-    ax.set(xlabel="time [s]", ylabel="synapse (sorted by final weight)",
-           title="weight evolution")
+    ax.set(xlabel="time [s]", ylabel="synapse (sorted by final weight)", title="weight evolution")
     ax = axes[1, 0]
     seconds = config.duration * 1e-3
     bins = np.arange(0, np.ceil(seconds) + 1)

@@ -54,6 +54,11 @@ class Monitor:
             raise ValueError("Monitor: spikes are recorded at every step; leave every=None.")
         if indices is not None:
             indices = np.atleast_1d(np.asarray(indices))
+            if indices.ndim != 1:
+                raise ValueError(
+                    f"Monitor: indices must be a 1-D list of units/synapses, got shape "
+                    f"{indices.shape}."
+                )
             if indices.size == 0:
                 raise ValueError(
                     "Monitor: indices is empty, so nothing would be recorded; pass None to "

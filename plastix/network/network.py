@@ -75,8 +75,9 @@ class Network:
             for side in ("pre", "post"):
                 pop = getattr(obj, side)
                 if pop.network is not self:
+                    label = "Projection" if obj.name is None else f"Projection {obj.name!r}"
                     raise ValueError(
-                        f"Projection {obj.name!r}: its {side} population {pop.name!r} belongs "
+                        f"{label}: its {side} population {pop.name!r} belongs "
                         "to another network (or none); add both populations to this network "
                         "first."
                     )
@@ -110,16 +111,22 @@ class Network:
             return 1, None, 1
         key = jax.random.fold_in(jax.random.PRNGKey(self.seed), _DELAY_STREAM + index)
         if np.ndim(proj.delay) == 0 and not callable(proj.delay):
-            steps = np.array(round(float(proj.delay) / self.dt))
+            values = np.array(float(proj.delay))
         else:
             conn = proj.connectivity
-            values = conn.to_canonical(proj.per_synapse(proj.delay, key, "delay"))
-            steps = np.round(np.asarray(values) / self.dt)
+            values = np.asarray(conn.to_canonical(proj.per_synapse(proj.delay, key, "delay")))
+        flat = np.ravel(values)
+        if not np.all(np.isfinite(flat)):
+            raise ValueError(
+                f"Projection {proj.name!r}: delay must be a finite time >= dt = {self.dt} ms, "
+                f"got {flat[~np.isfinite(flat)][0]}."
+            )
+        steps = np.round(values / self.dt)
         if steps.size and steps.min() < 1:
             raise ValueError(
                 f"Projection {proj.name!r}: delay must be >= dt = {self.dt} ms (spikes reach "
-                f"their synapses one step later at the earliest), got {np.min(steps) * self.dt} "
-                "ms after rounding to steps."
+                f"their synapses one step later at the earliest), got {float(np.min(values)):g} "
+                f"ms, which rounds to {int(np.min(steps))} steps."
             )
         if steps.ndim == 0:
             return int(steps), None, int(steps)
@@ -227,6 +234,11 @@ class Network:
 
     def weights(self, projection: Projection) -> np.ndarray:
         """Current weights of ``projection`` as a ``[pre.n, post.n]`` matrix."""
+        if not any(projection is p for p in self.projections):
+            raise ValueError(
+                f"Network.weights: projection must be one added to this network, got "
+                f"{projection!r}."
+            )
         self.build()
         index = self.projections.index(projection)
         return np.asarray(projection.connectivity.to_dense(self.state.projections[index].w))

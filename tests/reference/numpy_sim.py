@@ -18,9 +18,10 @@ One step ``k`` (time ``t_k = k*dt``) runs, in order:
    given spikes and ignore their input).
 3. **Plasticity.** Traces decay by ``exp(-dt/tau)``; then ``on_pre`` on the synapses
    whose presynaptic spike arrived in step ``k``; the arrivals enter the pre traces; then
-   ``on_post`` on the synapses whose
-   postsynaptic neuron spiked in step ``k``; each update is clipped to ``[w_min, w_max]``.
-4. **Trace increments.** This step's post spikes increment the post trace (``+= 1``, or ``= 1`` for nearest-spike STDP).
+   ``on_post`` on the synapses whose postsynaptic neuron spiked in step ``k``; each
+   update is clipped to ``[w_min, w_max]``.
+4. **Trace increments.** This step's post spikes increment the post trace (``+= 1``, or
+   ``= 1`` for nearest-spike STDP).
 5. **Record.** Spikes, membrane potentials and weights after the step are stored; the
    spike record doubles as the delay buffer.
 

@@ -19,12 +19,29 @@ def test_song2000_becomes_bimodal_at_a_moderate_rate():
 
 def test_cli_runs_song2000_and_writes_figure_and_summary(tmp_path, capsys):
     out = tmp_path / "song"
-    code = main(["run", "song2000", "--duration", "2", "--out", str(out), "--no-progress",
-                 "--format", "csr"])
+    code = main(
+        [
+            "run",
+            "song2000",
+            "--duration",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--format",
+            "csr",
+        ]
+    )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
-    for key in ("bimodal_fraction", "weight_histogram", "rate_last10s_hz", "n_synapses",
-                "duration_s", "wall_s"):
+    for key in (
+        "bimodal_fraction",
+        "weight_histogram",
+        "rate_last10s_hz",
+        "n_synapses",
+        "duration_s",
+        "wall_s",
+    ):
         assert key in summary
     assert summary["n_synapses"] == 1000 and summary["duration_s"] == 2.0
     assert sum(summary["weight_histogram"]) == 1000
