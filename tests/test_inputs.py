@@ -69,3 +69,44 @@ def test_fully_correlated_units_share_one_train():
     assert trains[0].size > 3
     for train in trains[1:]:
         np.testing.assert_array_equal(train, trains[0])
+
+
+def test_poisson_gaps_straddling_blocks_do_not_depend_on_the_chunk_size():
+    # Blocks of 7.3 ms (73 steps) are cut differently by every chunk size.
+    a = record(px.PoissonInput(60.0, block=7.3), 30, 200.0, chunk_size=2000)
+    b = record(px.PoissonInput(60.0, block=7.3), 30, 200.0, chunk_size=13)
+    assert a.t.size > 100
+    np.testing.assert_array_equal(a.t, b.t)
+    np.testing.assert_array_equal(a.i, b.i)
+
+
+def test_poisson_intervals_are_geometric_as_for_one_draw_per_step():
+    # p = 0.1 per step of 1 ms, blocks of 1000 steps: intervals between spikes of a unit
+    # (also across block boundaries) must follow P(k) = 0.9^(k-1)·0.1.
+    p, n, steps = 0.1, 50, 20_000
+    mon = record(px.PoissonInput(100.0, block=1000.0), n, float(steps), dt=1.0)
+    assert mon.t.max() > 1000.0  # several blocks
+    gaps = np.concatenate([np.diff(np.sort(mon.t[mon.i == k])) for k in range(n)])
+    gaps = np.round(gaps).astype(int)
+    for k in range(1, 6):
+        expected = (1 - p) ** (k - 1) * p
+        observed = np.mean(gaps == k)
+        sigma = np.sqrt(expected * (1 - expected) / gaps.size)
+        assert abs(observed - expected) < 5 * sigma, (k, observed, expected)
+    # Spikes fall on block-boundary steps as often as elsewhere.
+    per_step = np.bincount(np.round(mon.t).astype(int) % 1000, minlength=1000) / (n * 20)
+    assert abs(per_step[0] - p) < 5 * np.sqrt(p * (1 - p) / (n * 20))
+
+
+def test_poisson_rate_raised_beyond_its_spike_buffer_is_reported():
+    import equinox as eqx
+
+    model = eqx.tree_at(lambda m: m.rate, px.PoissonInput(10.0), jnp.asarray(2000.0))
+    with pytest.raises(px.SimulationError, match="spike buffer"):
+        record(model, 3, 200.0)
+
+
+@pytest.mark.parametrize("block", [0.0, -1.0, float("nan"), "100"])
+def test_poisson_block_must_be_a_positive_duration(block):
+    with pytest.raises(ValueError, match="block must be a positive duration"):
+        px.PoissonInput(5.0, block=block)

@@ -100,3 +100,25 @@ def test_chain_applies_rules_in_order():
     dw = run_pairs([9.9], [20.0], px.chain(one, two), w0=1.0) - 1.0
     expected = 0.01 * np.exp(-10 / 20) + 0.02 * np.exp(-10 / 10)
     assert dw[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("mu", [0.0, 1.0, 0.5, 2.0])
+def test_weight_dependence_equals_the_power_and_its_derivatives(mu):
+    import jax
+    import jax.numpy as jnp
+
+    from plastix.rules.pair_stdp import weight_dependence
+
+    d = np.array([0.0, 1e-3, 0.2, 0.5, 0.9, 1.0])
+    expected = np.where(d > 0, np.power(np.where(d > 0, d, 1.0), mu), 1.0 if mu == 0 else 0.0)
+    np.testing.assert_allclose(weight_dependence(jnp.asarray(d), jnp.asarray(mu)), expected)
+    # Derivatives against central differences (in mu, and in d away from 0).
+    for x in (0.2, 0.5, 0.9):
+        f = lambda a, b: weight_dependence(jnp.asarray(a), jnp.asarray(b))  # noqa: E731
+        by_d, by_mu = jax.grad(f, argnums=(0, 1))(x, mu)
+        h = 1e-6
+        np.testing.assert_allclose(
+            by_d, (x + h) ** mu / (2 * h) - (x - h) ** mu / (2 * h), rtol=1e-6, atol=1e-9
+        )
+        numeric_mu = (x ** (mu + h) - x ** (mu - h)) / (2 * h)
+        np.testing.assert_allclose(by_mu, numeric_mu, rtol=1e-6, atol=1e-9)

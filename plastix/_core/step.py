@@ -43,6 +43,16 @@ def _with_fallback(proj: ProjectionSpec, buffer: EventBuffer, events_fn: Any, de
     return events_fn()
 
 
+def _if_any(buffer: EventBuffer, update: Any, w: Array) -> Array:
+    """``update(w)`` when the buffer holds a spike, else ``w`` unchanged (no work)."""
+    return jax.lax.cond(buffer.count > 0, update, lambda w: w, w)
+
+
+def buffer_size(capacity: int, n: int) -> int:
+    """Slots of an event buffer for a population of ``n``: never more than ``n``."""
+    return min(capacity, n)
+
+
 def deliver(proj: ProjectionSpec, w: Array, arrived: Array, buffer: EventBuffer | None) -> Array:
     """Summed weights of the arrived spikes per postsynaptic neuron."""
     conn = proj.connectivity
@@ -83,11 +93,15 @@ def plasticity(
         selected = arrived if per_synapse else conn.pre_selected(arrived)
         w = conn.apply_masked(w, selected, on_pre)
     else:
-        w = _with_fallback(
-            proj,
+        w = _if_any(
             pre_buffer,
-            lambda: conn.apply_pre_events(w, pre_buffer.ids, on_pre),
-            lambda: conn.apply_masked(w, conn.pre_selected(arrived), on_pre),
+            lambda w: _with_fallback(
+                proj,
+                pre_buffer,
+                lambda: conn.apply_pre_events(w, pre_buffer.ids, on_pre),
+                lambda: conn.apply_masked(w, conn.pre_selected(arrived), on_pre),
+            ),
+            w,
         )
     # The arrivals enter the pre traces before on_post: an arrival in step k was delivered
     # before the neurons stepped, so it precedes (and may cause) a post spike of step k.
@@ -96,16 +110,25 @@ def plasticity(
     traces = rule.increment(traces, pre_spikes, no_post)
     # on_post: the synapses of the postsynaptic neurons that spiked.
     if proj.capacity is None:
-        w = conn.apply_masked(w, conn.post_selected(post_spikes), on_post)
+        w = jax.lax.cond(
+            jnp.any(post_spikes),
+            lambda w: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
+            lambda w: w,
+            w,
+        )
     else:
-        post_buffer = gather_events(post_spikes, proj.capacity)
+        post_buffer = gather_events(post_spikes, buffer_size(proj.capacity, post_spikes.size))
         if proj.on_overflow == "error":
             overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
-        w = _with_fallback(
-            proj,
+        w = _if_any(
             post_buffer,
-            lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
-            lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
+            lambda w: _with_fallback(
+                proj,
+                post_buffer,
+                lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
+                lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
+            ),
+            w,
         )
     traces = rule.increment(traces, jnp.zeros_like(pre_spikes), post_spikes)
     return ProjectionState(w, traces, overflow)
@@ -127,7 +150,7 @@ def step(
         arrived = arrivals(proj, state.history[proj.pre], k)
         buffer = None
         if proj.capacity is not None and not proj.per_synapse_delays:
-            buffer = gather_events(arrived, proj.capacity)
+            buffer = gather_events(arrived, buffer_size(proj.capacity, arrived.size))
             if proj.on_overflow == "error":  # with "dense", an overflowing step falls back
                 needed = overflow_needed(buffer)
                 projections[i] = projections[i]._replace(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -26,15 +27,40 @@ def _param(value: float | Array) -> Array:
     return jnp.asarray(value, dtype=float)
 
 
+def _power(distance: Array, mu: Array) -> Array:
+    positive = distance > 0
+    safe = jnp.where(positive, distance, 1.0)
+    return jnp.where(positive, jnp.power(safe, mu), jnp.where(mu == 0, 1.0, 0.0))
+
+
+@jax.custom_jvp
 def weight_dependence(distance: Array, mu: Array) -> Array:
     """``distance**mu`` for a distance in [0, 1], with ``0**0 = 1`` and finite gradients.
 
     A plain ``jnp.power`` has a NaN gradient at ``distance = 0`` (a weight on its bound),
-    which would poison ``jax.grad`` through any run where a weight saturates.
+    which would poison ``jax.grad`` through any run where a weight saturates. The common
+    exponents 0 (additive) and 1 (multiplicative) skip the power, which would otherwise
+    dominate a CPU step; the derivative with respect to ``mu`` stays exact.
     """
+    branches = (
+        lambda d, m: jnp.ones_like(d * m),
+        lambda d, m: jnp.broadcast_to(jnp.where(d > 0, d, 0.0), jnp.shape(d * m)),
+        _power,
+    )
+    which = jnp.where(jnp.all(mu == 0), 0, jnp.where(jnp.all(mu == 1), 1, 2))
+    return jax.lax.switch(which, branches, distance, mu)
+
+
+@weight_dependence.defjvp
+def _weight_dependence_jvp(primals, tangents):
+    distance, mu = primals
+    d_distance, d_mu = tangents
+    out = weight_dependence(distance, mu)
     positive = distance > 0
     safe = jnp.where(positive, distance, 1.0)
-    return jnp.where(positive, jnp.power(safe, mu), jnp.where(mu == 0, 1.0, 0.0))
+    by_distance = jnp.where(positive, mu * jnp.power(safe, mu - 1), 0.0)
+    by_mu = jnp.where(positive, out * jnp.log(safe), 0.0)
+    return out, by_distance * d_distance + by_mu * d_mu
 
 
 class PairSTDP(AbstractRule):
