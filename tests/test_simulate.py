@@ -128,3 +128,16 @@ def test_vmap_over_seeds_equals_separate_runs():
         np.testing.assert_allclose(
             batched.projections[0].w[b], single.projections[0].w, rtol=0, atol=1e-12
         )
+
+
+def test_network_without_any_drive_runs_and_fires_at_the_analytic_time():
+    # Only a neuron with a constant current: no population has a drive to scan over.
+    tau_m, c_m, i_e = 10.0, 250.0, 500.0  # v_inf = -70 + 500*10/250 = -50 mV
+    net = px.Network(dt=0.1)
+    pop = net.add(px.Population(px.LIF(tau_m=tau_m, c_m=c_m, i_e=i_e, t_ref=0.0), 1))
+    mon = net.add(px.Monitor(pop))
+    net.run(30.0, progress=False)
+    v_inf = -70.0 + i_e * tau_m / c_m
+    first = tau_m * np.log((v_inf - -70.0) / (v_inf - -55.0))  # from v_rest to v_th
+    assert mon.t.size >= 1
+    assert abs(mon.t[0] - first) <= 0.1 + 1e-9

@@ -90,7 +90,7 @@ def run(
         )
         return (net, tuple(new_bufs)), outs
 
-    (state, buffers), spike_outs = jax.lax.scan(body, (state, buffers), drives)
+    (state, buffers), spike_outs = jax.lax.scan(body, (state, buffers), drives, length=n_steps)
     spike_iter, buffer_iter = iter(spike_outs), iter(buffers)
     records = tuple(
         next(spike_iter) if r.kind == "spikes" else next(buffer_iter)[:-1] for r in recordings
