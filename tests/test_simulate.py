@@ -141,3 +141,26 @@ def test_network_without_any_drive_runs_and_fires_at_the_analytic_time():
     first = tau_m * np.log((v_inf - -70.0) / (v_inf - -55.0))  # from v_rest to v_th
     assert mon.t.size >= 1
     assert abs(mon.t[0] - first) <= 0.1 + 1e-9
+
+
+@pytest.mark.parametrize("fmt, capacity", [("dense", None), ("csr", 8), ("coo", None)])
+def test_accelerator_code_path_gives_the_same_run(monkeypatch, fmt, capacity):
+    # On a GPU, branches are replaced by computing both sides and selecting (and the
+    # power of the weight dependence is always computed); results must not change.
+    import plastix._backend as backend
+
+    def run():
+        jax.clear_caches()
+        net, proj, spikes = song_like(fmt, capacity=capacity, rate=60.0)
+        weights = net.add(px.Monitor(proj, "w", every=3.0))
+        net.run(120.0, chunk_size=700, progress=False)
+        return outcome(net, proj, spikes) + (weights.values.copy(), weights.t.copy())
+
+    cpu = run()
+    monkeypatch.setattr(backend, "_forced", False)
+    accelerator = run()
+    monkeypatch.setattr(backend, "_forced", None)
+    jax.clear_caches()
+    assert cpu[0].size > 5 and cpu[3].shape[0] == 40
+    for a, b in zip(cpu, accelerator, strict=True):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-12)

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
+from .._backend import skips_work
 from .._errors import BufferOverflowError, NonFiniteError, SimulationError
 from .recording import Recording, periodic_rows, periodic_value, recorded_steps
 from .spec import NetworkSpec, NetworkState
@@ -72,7 +73,7 @@ def run(
             row = (done - first - offset) // rec.every
             if rec.every == 1:
                 new_bufs.append(buf.at[row].set(periodic_value(spec, net, rec)))
-            else:  # read and write the value only in the steps that record it
+            elif skips_work():  # read and write the value only in the steps that record it
                 new_bufs.append(
                     jax.lax.cond(
                         done % rec.every == 0,
@@ -83,6 +84,9 @@ def run(
                         net,
                     )
                 )
+            else:  # no branch on an accelerator: other steps write to the scratch last row
+                row = jnp.where(done % rec.every == 0, row, buf.shape[0] - 1)
+                new_bufs.append(buf.at[row].set(periodic_value(spec, net, rec)))
         outs = tuple(
             spikes[r.target] if r.indices is None else spikes[r.target][jnp.asarray(r.indices)]
             for r in recordings

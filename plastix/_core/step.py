@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool
 
+from .._backend import branch
 from .events import EventBuffer, gather_events, overflow_needed
 from .spec import NetworkSpec, NetworkState, ProjectionSpec, ProjectionState
 
@@ -44,8 +45,8 @@ def _with_fallback(proj: ProjectionSpec, buffer: EventBuffer, events_fn: Any, de
 
 
 def _if_any(buffer: EventBuffer, update: Any, w: Array) -> Array:
-    """``update(w)`` when the buffer holds a spike, else ``w`` unchanged (no work)."""
-    return jax.lax.cond(buffer.count > 0, update, lambda w: w, w)
+    """``update(w)`` when the buffer holds a spike, else ``w`` unchanged (no work on CPU)."""
+    return branch(buffer.count > 0, update, lambda w: w, w)
 
 
 def buffer_size(capacity: int, n: int) -> int:
@@ -110,7 +111,7 @@ def plasticity(
     traces = rule.increment(traces, pre_spikes, no_post)
     # on_post: the synapses of the postsynaptic neurons that spiked.
     if proj.capacity is None:
-        w = jax.lax.cond(
+        w = branch(
             jnp.any(post_spikes),
             lambda w: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
             lambda w: w,

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._backend import skips_work
 from .._checks import check_nonnegative, check_positive
 from ._base import AbstractRule
 from .traces import bump_trace, decay_trace
@@ -47,6 +48,8 @@ def weight_dependence(distance: Array, mu: Array) -> Array:
         lambda d, m: jnp.broadcast_to(jnp.where(d > 0, d, 0.0), jnp.shape(d * m)),
         _power,
     )
+    if not skips_work():  # on an accelerator the power is cheaper than a branch
+        return _power(distance, mu)
     which = jnp.where(jnp.all(mu == 0), 0, jnp.where(jnp.all(mu == 1), 1, 2))
     return jax.lax.switch(which, branches, distance, mu)
 
