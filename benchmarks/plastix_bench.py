@@ -83,7 +83,13 @@ W3_WE, W3_WI = 0.162, -0.9
 
 
 def balanced(
-    *, seed: int, plastic: bool = True, format: str = "csr", capacity: int = 64, scale: float = 1.0
+    *,
+    seed: int,
+    plastic: bool = True,
+    format: str = "csr",
+    capacity: int = 64,
+    scale: float = 1.0,
+    on_overflow: str = "error",
 ) -> tuple[px.Network, dict[str, Any]]:
     """W3: CUBA network (8000 E, 2000 I, p = 0.1, delay 1.5 ms), E→E multiplicative STDP."""
     n_e, n_i = round(W3_E * scale), round(W3_I * scale)
@@ -139,7 +145,7 @@ def balanced(
                 delay=1.5,
                 receptor=receptor,
                 capacity=capacity,
-                on_overflow="error",
+                on_overflow=on_overflow,
                 name=name,
             )
         )
@@ -174,6 +180,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--capacity", type=int, default=None, help="event buffer size")
     parser.add_argument("--chunk", type=int, default=None, help="steps per chunk")
     parser.add_argument("--scale", type=float, default=1.0, help="W3: fraction of neurons")
+    parser.add_argument(
+        "--on-overflow", default="error", choices=["error", "dense"], help="W3 event buffers"
+    )
     args = parser.parse_args(argv)
 
     t_start = time.perf_counter()
@@ -202,6 +211,7 @@ def main(argv: list[str] | None = None) -> dict:
             format=args.format or "csr",
             capacity=args.capacity or 64,
             scale=args.scale,
+            on_overflow=args.on_overflow,
         )
         chunk = args.chunk or 2000
         params = {"n_e": parts["n_e"], "n_i": parts["n_i"], "scale": args.scale}

@@ -13,7 +13,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-
 _forced: bool | None = None
 """Tests set this to exercise the accelerator code path on a CPU (None: by backend)."""
 
