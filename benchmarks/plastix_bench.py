@@ -153,8 +153,21 @@ def balanced(
     return net, {"monitors": monitors, "projections": projections, "n_e": n_e, "n_i": n_i}
 
 
+def equal_chunks(n_steps: int, target: int) -> int:
+    """The largest chunk length <= target dividing ``n_steps`` into >= 2 equal chunks.
+
+    Equal chunks compile once: a shorter last chunk would compile again inside the
+    timed part.
+    """
+    count = max(2, -(-n_steps // target))
+    while n_steps % count:
+        count += 1
+    return n_steps // count
+
+
 def _timed_run(net: px.Network, duration_s: float, chunk_steps: int) -> tuple[float, float, float]:
     """(build_s, run_s, timed simulated seconds): first chunk apart from the rest."""
+    chunk_steps = equal_chunks(round(duration_s * 1000.0 / net.dt), chunk_steps)
     t0 = time.perf_counter()
     net.build()
     first = min(chunk_steps * net.dt, duration_s * 1000.0)

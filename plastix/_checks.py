@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -55,3 +56,8 @@ def _show(value: Any) -> str:
         return repr(value) if arr.ndim == 0 else np.array2string(arr)
     bad = arr[~np.isfinite(arr) | (arr <= 0)] if arr.dtype.kind == "f" else arr
     return f"an array with entries such as {np.array2string(bad[:3])}"
+
+
+def as_param(value: Any) -> Any:
+    """A parameter as a float array leaf (so ``jax.grad`` and ``jax.vmap`` reach it)."""
+    return jnp.asarray(value, dtype=float)

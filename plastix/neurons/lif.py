@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import check_nonnegative, check_positive
+from .._checks import as_param, check_nonnegative, check_positive
 from ._base import AbstractNeuron, fire_and_reset, refractory_steps
 
 
@@ -22,10 +22,6 @@ class LIFState(NamedTuple):
     """Inhibitory synaptic current [pA] (negative for inhibition)."""
     refractory: Int[Array, " n"]
     """Refractory steps left."""
-
-
-def _param(value: float | Array) -> Array:
-    return jnp.asarray(value, dtype=float)
 
 
 class LIF(AbstractNeuron):
@@ -83,16 +79,16 @@ class LIF(AbstractNeuron):
             check_positive(name, value, "LIF: ")
         check_nonnegative("t_ref", t_ref, "LIF: ")
         for name, value in (("tau_syn_exc", tau_syn_exc), ("tau_syn_inh", tau_syn_inh)):
-            if jnp.any(_param(value) == _param(tau_m)):
+            if jnp.any(as_param(value) == as_param(tau_m)):
                 raise ValueError(
                     f"LIF: {name} must differ from tau_m (the exact propagator divides by "
                     f"their difference), got both = {tau_m}; change one by a small amount."
                 )
-        self.tau_m, self.c_m = _param(tau_m), _param(c_m)
-        self.v_rest, self.v_th, self.v_reset = _param(v_rest), _param(v_th), _param(v_reset)
-        self.tau_syn_exc, self.tau_syn_inh = _param(tau_syn_exc), _param(tau_syn_inh)
-        self.t_ref, self.i_e = _param(t_ref), _param(i_e)
-        self.v_init = _param(v_rest if v_init is None else v_init)
+        self.tau_m, self.c_m = as_param(tau_m), as_param(c_m)
+        self.v_rest, self.v_th, self.v_reset = as_param(v_rest), as_param(v_th), as_param(v_reset)
+        self.tau_syn_exc, self.tau_syn_inh = as_param(tau_syn_exc), as_param(tau_syn_inh)
+        self.t_ref, self.i_e = as_param(t_ref), as_param(i_e)
+        self.v_init = as_param(v_rest if v_init is None else v_init)
 
     def init(self, n: int, dt: float) -> LIFState:
         zeros = jnp.zeros(n, float)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._checks import check_nonnegative, check_positive
+from .._checks import as_param, check_nonnegative, check_positive
 from ._base import AbstractNeuron, fire_and_reset, refractory_steps
 
 
@@ -22,10 +22,6 @@ class LIFCondState(NamedTuple):
     """Inhibitory conductance [units of the leak conductance]."""
     refractory: Int[Array, " n"]
     """Refractory steps left."""
-
-
-def _param(value: float | Array) -> Array:
-    return jnp.asarray(value, dtype=float)
 
 
 class LIFCond(AbstractNeuron):
@@ -80,12 +76,12 @@ class LIFCond(AbstractNeuron):
         for name, value in (("tau_m", tau_m), ("tau_exc", tau_exc), ("tau_inh", tau_inh)):
             check_positive(name, value, "LIFCond: ")
         check_nonnegative("t_ref", t_ref, "LIFCond: ")
-        self.tau_m, self.e_leak = _param(tau_m), _param(e_leak)
-        self.v_th, self.v_reset = _param(v_th), _param(v_reset)
-        self.e_exc, self.e_inh = _param(e_exc), _param(e_inh)
-        self.tau_exc, self.tau_inh = _param(tau_exc), _param(tau_inh)
-        self.t_ref = _param(t_ref)
-        self.v_init = _param(e_leak if v_init is None else v_init)
+        self.tau_m, self.e_leak = as_param(tau_m), as_param(e_leak)
+        self.v_th, self.v_reset = as_param(v_th), as_param(v_reset)
+        self.e_exc, self.e_inh = as_param(e_exc), as_param(e_inh)
+        self.tau_exc, self.tau_inh = as_param(tau_exc), as_param(tau_inh)
+        self.t_ref = as_param(t_ref)
+        self.v_init = as_param(e_leak if v_init is None else v_init)
 
     def init(self, n: int, dt: float) -> LIFCondState:
         zeros = jnp.zeros(n, float)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._backend import skips_work
-from .._checks import check_nonnegative, check_positive
+from .._checks import as_param, check_nonnegative, check_positive
 from ._base import AbstractRule
 from .traces import bump_trace, decay_trace
 
@@ -22,10 +22,6 @@ class PairSTDPState(NamedTuple):
     """Presynaptic trace, one per presynaptic slot (dimensionless)."""
     y: Float[Array, " n_post"]
     """Postsynaptic trace, one per postsynaptic neuron (dimensionless)."""
-
-
-def _param(value: float | Array) -> Array:
-    return jnp.asarray(value, dtype=float)
 
 
 def _power(distance: Array, mu: Array) -> Array:
@@ -126,12 +122,12 @@ class PairSTDP(AbstractRule):
         check_nonnegative("a_minus", a_minus, where)
         check_nonnegative("mu_plus", mu_plus, where)
         check_nonnegative("mu_minus", mu_minus, where)
-        if not jnp.all(_param(w_max) > _param(w_min)):
+        if not jnp.all(as_param(w_max) > as_param(w_min)):
             raise ValueError(f"{where}w_max must be > w_min, got w_min={w_min}, w_max={w_max}.")
-        self.tau_plus, self.tau_minus = _param(tau_plus), _param(tau_minus)
-        self.a_plus, self.a_minus = _param(a_plus), _param(a_minus)
-        self.w_min, self.w_max = _param(w_min), _param(w_max)
-        self.mu_plus, self.mu_minus = _param(mu_plus), _param(mu_minus)
+        self.tau_plus, self.tau_minus = as_param(tau_plus), as_param(tau_minus)
+        self.a_plus, self.a_minus = as_param(a_plus), as_param(a_minus)
+        self.w_min, self.w_max = as_param(w_min), as_param(w_max)
+        self.mu_plus, self.mu_minus = as_param(mu_plus), as_param(mu_minus)
         self.nearest = bool(nearest)
 
     def init(self, n_pre: int, n_post: int) -> PairSTDPState:
