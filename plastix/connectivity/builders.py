@@ -78,6 +78,25 @@ def one_to_one(n: int, *, format: Format = "csr") -> AbstractConnectivity:
     return from_indices(np.arange(n), np.arange(n), n, n, format)
 
 
+def _fixed_degree(
+    name: str, n_fixed: int, n_partners: int, degree: int, seed: int, allow_autapses: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fixed side, partner side) indices: each of ``n_fixed`` neurons draws ``degree``
+    distinct partners among ``n_partners`` (not itself unless autapses are allowed)."""
+    available = n_partners - (0 if allow_autapses else 1)
+    check_int_at_least(name, degree, 0, f"fixed_{name}: ")
+    if degree > available:
+        raise ValueError(
+            f"fixed_{name}: {name} must be <= {available} (distinct partners available), "
+            f"got {degree}."
+        )
+    rng = np.random.default_rng(seed)
+    partners = np.concatenate(
+        [_choose(rng, n_partners, degree, None if allow_autapses else i) for i in range(n_fixed)]
+    )
+    return np.repeat(np.arange(n_fixed), degree), partners
+
+
 def fixed_indegree(
     n_pre: int,
     n_post: int,
@@ -89,18 +108,7 @@ def fixed_indegree(
 ) -> AbstractConnectivity:
     """Each postsynaptic neuron gets ``indegree`` distinct presynaptic partners."""
     _sizes(n_pre, n_post, format, "fixed_indegree: ")
-    rng = np.random.default_rng(seed)
-    available = n_pre - (0 if allow_autapses else 1)
-    check_int_at_least("indegree", indegree, 0, "fixed_indegree: ")
-    if indegree > available:
-        raise ValueError(
-            f"fixed_indegree: indegree must be <= {available} (distinct partners "
-            f"available), got {indegree}."
-        )
-    pre = np.concatenate(
-        [_choose(rng, n_pre, indegree, None if allow_autapses else j) for j in range(n_post)]
-    )
-    post = np.repeat(np.arange(n_post), indegree)
+    post, pre = _fixed_degree("indegree", n_post, n_pre, indegree, seed, allow_autapses)
     return from_indices(pre, post, n_pre, n_post, format)
 
 
@@ -115,18 +123,7 @@ def fixed_outdegree(
 ) -> AbstractConnectivity:
     """Each presynaptic neuron gets ``outdegree`` distinct postsynaptic partners."""
     _sizes(n_pre, n_post, format, "fixed_outdegree: ")
-    rng = np.random.default_rng(seed)
-    available = n_post - (0 if allow_autapses else 1)
-    check_int_at_least("outdegree", outdegree, 0, "fixed_outdegree: ")
-    if outdegree > available:
-        raise ValueError(
-            f"fixed_outdegree: outdegree must be <= {available} (distinct partners "
-            f"available), got {outdegree}."
-        )
-    post = np.concatenate(
-        [_choose(rng, n_post, outdegree, None if allow_autapses else i) for i in range(n_pre)]
-    )
-    pre = np.repeat(np.arange(n_pre), outdegree)
+    pre, post = _fixed_degree("outdegree", n_pre, n_post, outdegree, seed, allow_autapses)
     return from_indices(pre, post, n_pre, n_post, format)
 
 
