@@ -87,7 +87,7 @@ def balanced(
     seed: int,
     plastic: bool = True,
     format: str = "csr",
-    capacity: int = 64,
+    capacity: int = 16,
     scale: float = 1.0,
     on_overflow: str = "error",
 ) -> tuple[px.Network, dict[str, Any]]:
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> dict:
             seed=args.seed,
             plastic=args.workload == "w3",
             format=args.format or "csr",
-            capacity=args.capacity or 64,
+            capacity=args.capacity or 16,
             scale=args.scale,
             on_overflow=args.on_overflow,
         )

@@ -44,11 +44,6 @@ def _with_fallback(proj: ProjectionSpec, buffer: EventBuffer, events_fn: Any, de
     return events_fn()
 
 
-def _if_any(buffer: EventBuffer, update: Any, w: Array) -> Array:
-    """``update(w)`` when the buffer holds a spike, else ``w`` unchanged (no work on CPU)."""
-    return branch(buffer.count > 0, update, lambda w: w, w)
-
-
 def buffer_size(capacity: int, n: int) -> int:
     """Slots of an event buffer for a population of ``n``: never more than ``n``."""
     return min(capacity, n)
@@ -94,15 +89,13 @@ def plasticity(
         selected = arrived if per_synapse else conn.pre_selected(arrived)
         w = conn.apply_masked(w, selected, on_pre)
     else:
-        w = _if_any(
+        w = _with_fallback(
+            proj,
             pre_buffer,
-            lambda w: _with_fallback(
-                proj,
-                pre_buffer,
-                lambda: conn.apply_pre_events(w, pre_buffer.ids, on_pre),
-                lambda: conn.apply_masked(w, conn.pre_selected(arrived), on_pre),
-            ),
-            w,
+            # No branch around the update: XLA copies the whole weight array into a
+            # branch that updates it (measured: the copy dominated the step).
+            lambda: conn.apply_pre_events(w, pre_buffer.ids, on_pre),
+            lambda: conn.apply_masked(w, conn.pre_selected(arrived), on_pre),
         )
     # The arrivals enter the pre traces before on_post: an arrival in step k was delivered
     # before the neurons stepped, so it precedes (and may cause) a post spike of step k.
@@ -121,15 +114,11 @@ def plasticity(
         post_buffer = gather_events(post_spikes, buffer_size(proj.capacity, post_spikes.size))
         if proj.on_overflow == "error":
             overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
-        w = _if_any(
+        w = _with_fallback(
+            proj,
             post_buffer,
-            lambda w: _with_fallback(
-                proj,
-                post_buffer,
-                lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
-                lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
-            ),
-            w,
+            lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
+            lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
         )
     traces = rule.increment(traces, jnp.zeros_like(pre_spikes), post_spikes)
     return ProjectionState(w, traces, overflow)
