@@ -22,16 +22,16 @@ reqs() {
     brian2)   echo "brian2 numpy<2.4 setuptools" ;;
     annarchy) echo "annarchy setuptools" ;;
     nest)     echo "nest-simulator" ;;
-    brainpy)  echo "brainpy brainevent jax[cpu]" ;;
+    brainpy)  echo "brainpy brainevent jax[cpu] numba" ;;
     *) return 1 ;;
   esac
 }
 check() {
   case "$1" in
     brian2)   echo "import brian2; print(brian2.__version__)" ;;
-    annarchy) echo "import ANNarchy; print(ANNarchy.__version__)" ;;
+    annarchy) echo "import ANNarchy; print(getattr(ANNarchy, '__release__', ANNarchy.__version__))" ;;
     nest)     echo "import nest; print(nest.__version__)" ;;
-    brainpy)  echo "import brainpy, brainevent, jax; print(brainpy.__version__, brainevent.__version__, jax.__version__)" ;;
+    brainpy)  echo "import brainpy, brainevent, jax, numba; print(brainpy.__version__, brainevent.__version__, jax.__version__)" ;;
   esac
 }
 
@@ -44,7 +44,8 @@ for peer in "${PEERS[@]}"; do
   venv="$ROOT/$peer"
   code=$(check "$peer")
   if [ "${PEER_FORCE:-0}" != 1 ] && [ -x "$venv/bin/python" ] \
-     && v=$(cd / && "$venv/bin/python" -c "$code" 2>/dev/null); then
+     && v=$(cd / && PYNEST_QUIET=1 "$venv/bin/python" -c "$code" 2>/dev/null | tail -n1) \
+     && [ -n "$v" ]; then
     echo "[setup_peers] $peer: already installed in $venv ($v), skipping"
     ok+=("$peer=$v"); continue
   fi
@@ -55,7 +56,8 @@ for peer in "${PEERS[@]}"; do
   fi
   "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   # shellcheck disable=SC2086
-  if ! "$venv/bin/python" -m pip install -q $r; then
+  "$venv/bin/python" -m pip install -q $r 2>&1 | grep -v "is ignored: it is neither a file"
+  if [ "${PIPESTATUS[0]}" -ne 0 ]; then
     if [ "$peer" = nest ]; then
       echo "[setup_peers] NOTE: 'pip install nest-simulator' failed: PyPI has no usable" \
            "NEST wheel for this platform/Python. Install NEST another way (conda-forge," \
@@ -64,7 +66,7 @@ for peer in "${PEERS[@]}"; do
     echo "[setup_peers] $peer: pip install failed" >&2
     failed+=("$peer(pip)"); continue
   fi
-  if v=$(cd / && "$venv/bin/python" -c "$code" 2>&1); then
+  if v=$(cd / && PYNEST_QUIET=1 "$venv/bin/python" -c "$code" 2>&1); then
     echo "[setup_peers] $peer: OK ($v)"
     ok+=("$peer=$(echo "$v" | tail -n1)")
   else
