@@ -26,7 +26,7 @@ for s in 1e4 1e5 1e6; do
 done
 for fmt in csr dense; do
   for w in w3 w3_control; do
-    run 200 benchmarks.plastix_bench --workload $w --format $fmt --duration "$d3" --capacity 128
+    run 200 benchmarks.plastix_bench --workload $w --format $fmt --duration "$d3" --capacity 16
   done
 done
 run 200 benchmarks.ensemble_bench --instances 64 --duration 1 --sequential 4
