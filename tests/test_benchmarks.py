@@ -1,0 +1,44 @@
+"""The benchmark scripts still run and report what the runner reads (no timing here)."""
+
+import json
+
+import pytest
+
+from benchmarks import plastix_bench, run
+
+
+@pytest.mark.parametrize("n_steps, target", [(10_000, 632), (20_000, 10_000), (5_000, 2_000)])
+def test_equal_chunks_divide_the_run_into_at_least_two(n_steps, target):
+    chunk = plastix_bench.equal_chunks(n_steps, target)
+    assert chunk <= target and n_steps % chunk == 0 and n_steps // chunk >= 2
+
+
+def test_plastix_bench_reports_a_checked_run(capsys):
+    result = plastix_bench.main(["--workload", "w1", "--duration", "0.05"])
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed == result
+    assert result["n_synapses"] == 1000 and result["sim_s"] == pytest.approx(0.025)
+    assert result["run_s"] > 0 and result["checks"]["weights_in_bounds"]
+    assert result["checks"]["rate_hz"] >= 0
+
+
+def test_runner_table_reports_ratios_and_errors():
+    rows = [
+        {
+            "label": "w1",
+            "plastix_per_s": 0.5,
+            "systems": {
+                "plastix": {"run_s": 1.0, "sim_s": 2.0, "build_s": 1.0, "checks": {}},
+                "brian2": {"run_s": 2.0, "sim_s": 2.0, "build_s": 3.0, "checks": {"r": 1.5}},
+                "nest": {"error": "exit 1: boom"},
+            },
+        }
+    ]
+    text = run.table(rows)
+    assert "| w1 | brian2 | 1 | 2.00 | 3.0 | r=1.5 |" in text
+    assert "exit 1: boom" in text
+    assert [c["workload"] for c in run.configurations(["w1", "w3"], quick=True)] == [
+        "w1",
+        "w3",
+        "w3_control",
+    ]
