@@ -45,7 +45,7 @@ def feed_forward(
     seed: int,
     delay: str = "none",
     format: str = "dense",
-    capacity: int | None = None,
+    capacity: int | tuple | None = None,
 ) -> tuple[px.Network, dict[str, Any]]:
     """W1 (n_in = 1000, n_out = 1) and W2: Poisson inputs → conductance LIF, pair STDP."""
     g_max = 0.01 * 1000.0 / n_in
@@ -182,6 +182,11 @@ def _timed_run(net: px.Network, duration_s: float, chunk_steps: int) -> tuple[fl
     return t1 - t0, t2 - t1, rest / 1000.0
 
 
+def _capacity(text: str) -> int | tuple[int | None, int | None]:
+    parts = [None if p.strip().lower() == "none" else int(p) for p in text.split(",")]
+    return parts[0] if len(parts) == 1 else (parts[0], parts[1])
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workload", required=True, choices=["w1", "w2", "w3", "w3_control"])
@@ -190,7 +195,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--synapses", type=float, default=1e5, help="W2: number of synapses")
     parser.add_argument("--delay", default="none", choices=["none", "2ms", "random"])
     parser.add_argument("--format", default=None, choices=["dense", "csr", "coo"])
-    parser.add_argument("--capacity", type=int, default=None, help="event buffer size")
+    parser.add_argument(
+        "--capacity",
+        type=_capacity,
+        default=None,
+        help="event buffer size: N, or PRE,POST with 'none' for the all-synapse path",
+    )
     parser.add_argument("--chunk", type=int, default=None, help="steps per chunk")
     parser.add_argument("--scale", type=float, default=1.0, help="W3: fraction of neurons")
     parser.add_argument(

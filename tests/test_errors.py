@@ -614,3 +614,18 @@ def test_cli_unknown_experiment(capsys):
     assert experiments.EXPERIMENTS  # at least one is known, and each is listed
     for name in experiments.EXPERIMENTS:
         assert name in captured.err
+
+
+@pytest.mark.parametrize(
+    "capacity, message",
+    [
+        ((1, 2, 3), "capacity must be an integer, None, or a pair (pre, post)"),
+        ((0, None), "capacity[0] must be an integer >= 1"),
+        ((None, 1.5), "capacity[1] must be an integer >= 1"),
+    ],
+)
+def test_capacity_pair_is_checked(capacity, message):
+    pre = px.Population(px.PoissonInput(5.0), 3)
+    post = px.Population(px.LIF(), 2)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        px.Projection(pre, post, px.all_to_all(3, 2), capacity=capacity)

@@ -164,3 +164,23 @@ def test_accelerator_code_path_gives_the_same_run(monkeypatch, fmt, capacity):
     assert cpu[0].size > 5 and cpu[3].shape[0] == 40
     for a, b in zip(cpu, accelerator, strict=True):
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("capacity", [(8, None), (None, 2), (50, 1)])
+def test_capacity_per_side_gives_the_all_synapse_result(capacity):
+    reference = song_like("dense", capacity=None, rate=60.0)
+    sided = song_like("dense", capacity=capacity, rate=60.0, on_overflow="dense")
+    results = []
+    for net, proj, spikes in (reference, sided):
+        net.run(100.0, progress=False)
+        results.append(outcome(net, proj, spikes))
+    assert results[0][0].size > 3
+    np.testing.assert_array_equal(results[1][0], results[0][0])
+    np.testing.assert_array_equal(results[1][1], results[0][1])
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=0, atol=1e-12)
+
+
+def test_overflow_of_a_sided_buffer_names_both_sizes():
+    net, _, _ = song_like("csr", capacity=(1, None), rate=400.0)
+    with pytest.raises(px.BufferOverflowError, match=r"capacity=\(pre 1, post None\)"):
+        net.run(20.0, progress=False)

@@ -115,13 +115,19 @@ def run(
 _run_jit = eqx.filter_jit(run)
 
 
+def _capacities(proj: Any) -> str:
+    if proj.capacity == proj.post_capacity:
+        return f"capacity={proj.capacity}"
+    return f"capacity=(pre {proj.capacity}, post {proj.post_capacity})"
+
+
 def check_diagnostics(spec: NetworkSpec, diagnostics: dict[str, Any], chunk: str) -> None:
     """Raise the first problem the device reported for a chunk (never ignore one)."""
     for proj, needed in zip(spec.projections, diagnostics["overflow"], strict=True):
         if int(needed) > 0:
             raise BufferOverflowError(
                 f"Projection {proj.name!r}: {int(needed)} neurons spiked in one step but its "
-                f"event buffer has capacity={proj.capacity} ({chunk}). Raise capacity to at "
+                f"event buffers hold {_capacities(proj)} ({chunk}). Raise capacity to at "
                 f"least {int(needed)}, or pass on_overflow='dense' to take the all-synapse "
                 f"path in such steps."
             )

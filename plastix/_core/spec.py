@@ -27,7 +27,8 @@ class ProjectionSpec(eqx.Module):
 
     ``delay`` is the homogeneous delay in steps (>= 1), or None when ``delays`` holds one
     delay per synapse (``synapse_shape``, steps >= 1). ``capacity`` is the size of the
-    event buffers (None: all-synapse path); ``on_overflow`` is ``"error"`` or ``"dense"``.
+    presynaptic event buffer and ``post_capacity`` that of the postsynaptic one (None:
+    all-synapse path on that side); ``on_overflow`` is ``"error"`` or ``"dense"``.
     """
 
     name: str = eqx.field(static=True)
@@ -41,6 +42,7 @@ class ProjectionSpec(eqx.Module):
     max_delay: int = eqx.field(static=True)
     capacity: int | None = eqx.field(static=True)
     on_overflow: str = eqx.field(static=True)
+    post_capacity: int | None = eqx.field(static=True, default=None)
 
     @property
     def per_synapse_delays(self) -> bool:

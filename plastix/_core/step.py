@@ -103,7 +103,7 @@ def plasticity(
     no_post = jnp.zeros_like(post_spikes)
     traces = rule.increment(traces, pre_spikes, no_post)
     # on_post: the synapses of the postsynaptic neurons that spiked.
-    if proj.capacity is None:
+    if proj.post_capacity is None:
         w = branch(
             jnp.any(post_spikes),
             lambda w: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
@@ -111,7 +111,7 @@ def plasticity(
             w,
         )
     else:
-        post_buffer = gather_events(post_spikes, buffer_size(proj.capacity, post_spikes.size))
+        post_buffer = gather_events(post_spikes, buffer_size(proj.post_capacity, post_spikes.size))
         if proj.on_overflow == "error":
             overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
         w = _with_fallback(

@@ -147,6 +147,9 @@ class Network:
         projections, weights = [], []
         for i, proj in enumerate(self.projections):
             delay, delays, max_delay = self._delay_steps(proj, i)
+            pre_capacity, post_capacity = (
+                proj.capacity if isinstance(proj.capacity, tuple) else (proj.capacity,) * 2
+            )
             projections.append(
                 ProjectionSpec(
                     name=proj.name,
@@ -158,7 +161,8 @@ class Network:
                     delay=delay,
                     delays=delays,
                     max_delay=max_delay,
-                    capacity=proj.capacity,
+                    capacity=pre_capacity,
+                    post_capacity=post_capacity,
                     on_overflow=proj.on_overflow,
                 )
             )

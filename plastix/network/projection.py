@@ -34,7 +34,10 @@ class Projection:
             (like ``weights``); rounded to whole steps, each at least ``dt``.
         receptor: the postsynaptic input the spikes add to (``"exc"`` or ``"inh"``).
         capacity: size of the event buffers (spiking neurons per step) for the
-            event-driven path, or None for the all-synapse path.
+            event-driven path, or None for the all-synapse path; a pair
+            ``(pre, post)`` sizes the two sides apart (None on a side: all synapses
+            there), e.g. ``(64, None)`` when few of many inputs spike each step but the
+            few postsynaptic neurons each have many synapses.
         on_overflow: ``"error"`` (raise after the chunk) or ``"dense"`` (take the
             all-synapse path in a step whose spikes do not fit).
         name: a name for messages and results (default ``proj<i>``).
@@ -49,7 +52,7 @@ class Projection:
         weights: Values = 1.0,
         delay: Values | None = None,
         receptor: str = "exc",
-        capacity: int | None = None,
+        capacity: int | tuple[int | None, int | None] | None = None,
         on_overflow: str = "error",
         name: str | None = None,
     ):
@@ -74,7 +77,17 @@ class Projection:
                 f"{type(rule).__name__}."
             )
         check_choice("receptor", receptor, type(post.model).receptors, where)
-        if capacity is not None:
+        if isinstance(capacity, tuple | list):
+            if len(capacity) != 2:
+                raise ValueError(
+                    f"{where}capacity must be an integer, None, or a pair (pre, post) of "
+                    f"them, got {capacity!r}."
+                )
+            capacity = tuple(
+                None if c is None else check_int_at_least(f"capacity[{i}]", c, 1, where)
+                for i, c in enumerate(capacity)
+            )
+        elif capacity is not None:
             capacity = check_int_at_least("capacity", capacity, 1, where)
         check_choice("on_overflow", on_overflow, ("error", "dense"), where)
         self.pre, self.post = pre, post
