@@ -70,7 +70,7 @@ def feed_forward(
             weights=initializers.uniform(0.0, g_max),
             delay=delays,
             capacity=capacity,
-            on_overflow="dense",
+            on_overflow="error" if isinstance(capacity, tuple) else "dense",
             name="stdp",
         )
     )
@@ -222,7 +222,9 @@ def main(argv: list[str] | None = None) -> dict:
             seed=args.seed,
             delay=args.delay if args.workload == "w2" else "none",
             format=args.format or "dense",
-            capacity=args.capacity,
+            # W2: events on the input side (~15·N_in/10⁴ spikes per step), all synapses on
+            # the output side (few neurons, many synapses each). W1: all synapses.
+            capacity=args.capacity or ((128, None) if args.workload == "w2" else None),
         )
         chunk = args.chunk or max(500, min(10_000, 20_000_000 // n_in))
         params = {"n_in": n_in, "n_out": n_out, "delay": args.delay}
