@@ -100,8 +100,7 @@ def plasticity(
     # The arrivals enter the pre traces before on_post: an arrival in step k was delivered
     # before the neurons stepped, so it precedes (and may cause) a post spike of step k.
     pre_spikes = arrived.reshape(-1) if per_synapse else arrived
-    no_post = jnp.zeros_like(post_spikes)
-    traces = rule.increment(traces, pre_spikes, no_post)
+    traces = rule.increment_pre(traces, pre_spikes)
     # on_post: the synapses of the postsynaptic neurons that spiked.
     if proj.post_capacity is None:
         w = branch(
@@ -120,7 +119,7 @@ def plasticity(
             lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
             lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
         )
-    traces = rule.increment(traces, jnp.zeros_like(pre_spikes), post_spikes)
+    traces = rule.increment_post(traces, post_spikes)
     return ProjectionState(w, traces, overflow)
 
 

@@ -8,9 +8,9 @@ synapse (then a presynaptic trace is kept per synapse, because each synapse sees
 spike at its own arrival time).
 
 In one step the projection calls, in this order (see ``docs/semantics.md``):
-``decay`` → ``on_pre`` (synapses whose presynaptic spike arrived) → ``increment`` with
-the arrivals only → ``on_post`` (synapses whose postsynaptic neuron spiked) →
-``increment`` with the postsynaptic spikes only.
+``decay`` → ``on_pre`` (synapses whose presynaptic spike arrived) → ``increment_pre``
+with the arrivals → ``on_post`` (synapses whose postsynaptic neuron spiked) →
+``increment_post`` with the postsynaptic spikes.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ class AbstractRule(eqx.Module):
         """New weights of synapses whose postsynaptic neuron spiked this step."""
 
     @abc.abstractmethod
-    def increment(
-        self, state: RuleState, pre: Bool[Array, " n_pre"], post: Bool[Array, " n_post"]
-    ) -> RuleState:
-        """Add this step's arrived presynaptic and postsynaptic spikes to the traces."""
+    def increment_pre(self, state: RuleState, pre: Bool[Array, " n_pre"]) -> RuleState:
+        """Add this step's arrived presynaptic spikes to the traces."""
+
+    @abc.abstractmethod
+    def increment_post(self, state: RuleState, post: Bool[Array, " n_post"]) -> RuleState:
+        """Add this step's postsynaptic spikes to the traces."""

@@ -33,9 +33,12 @@ class Chain(AbstractRule):
             w = rule.on_post(s, w, pre, post)
         return w
 
-    def increment(self, state: tuple, pre: Array, post: Array) -> tuple:
+    def increment_pre(self, state: tuple, pre: Array) -> tuple:
+        return tuple(rule.increment_pre(s, pre) for rule, s in zip(self.rules, state, strict=True))
+
+    def increment_post(self, state: tuple, post: Array) -> tuple:
         return tuple(
-            rule.increment(s, pre, post) for rule, s in zip(self.rules, state, strict=True)
+            rule.increment_post(s, post) for rule, s in zip(self.rules, state, strict=True)
         )
 
     def _check(self, state: tuple) -> None:

@@ -149,7 +149,8 @@ class PairSTDP(AbstractRule):
         potentiation = weight_dependence((self.w_max - w) / self._span(), self.mu_plus)
         return jnp.clip(w + self.a_plus * potentiation * state.x[pre], self.w_min, self.w_max)
 
-    def increment(self, state: PairSTDPState, pre: Array, post: Array) -> PairSTDPState:
-        return PairSTDPState(
-            bump_trace(state.x, pre, self.nearest), bump_trace(state.y, post, self.nearest)
-        )
+    def increment_pre(self, state: PairSTDPState, pre: Array) -> PairSTDPState:
+        return state._replace(x=bump_trace(state.x, pre, self.nearest))
+
+    def increment_post(self, state: PairSTDPState, post: Array) -> PairSTDPState:
+        return state._replace(y=bump_trace(state.y, post, self.nearest))
