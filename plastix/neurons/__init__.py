@@ -2,6 +2,9 @@
 
 from ._base import AbstractNeuron as AbstractNeuron
 from ._base import AbstractPopulationModel as AbstractPopulationModel
+from .izhikevich import IZHIKEVICH_PRESETS as IZHIKEVICH_PRESETS
+from .izhikevich import Izhikevich as Izhikevich
+from .izhikevich import IzhikevichState as IzhikevichState
 from .lif import LIF as LIF
 from .lif import LIFState as LIFState
 from .lif_cond import LIFCond as LIFCond
