@@ -127,6 +127,19 @@ def rate_checks(spike_times_s, n_neurons: int, duration_s: float) -> dict:
     return out
 
 
+def w3_weight_checks(w, count_key: str = "n_ee") -> dict:
+    """Mean, min and max of the E→E weights [mV] and how many were read."""
+    import numpy as np
+
+    w = np.asarray(w, dtype=np.float64)
+    return {
+        "w_ee_mean_mv": float(w.mean()),
+        "w_ee_min_mv": float(w.min()),
+        "w_ee_max_mv": float(w.max()),
+        count_key: int(w.size),
+    }
+
+
 def w3_rate_checks(t_e_s, t_i_s, duration_s: float) -> dict:
     """Mean E and I rates over the run, and over its second half (past the onset
     transient: v(0) lies below E_l = -49 > v_t, so every neuron fires once early on)."""

@@ -200,12 +200,7 @@ def build_cuba(ann, net, args, plastic):
         c = C.w3_rate_checks(times(m_e), times(m_i), args.duration)
         if plastic:
             w = _flat_weights(ee)
-            c.update(
-                w_ee_mean_mv=float(w.mean()),
-                w_ee_min_mv=float(w.min()),
-                w_ee_max_mv=float(w.max()),
-                n_ee=int(w.size),
-            )
+            c.update(C.w3_weight_checks(w))
         else:
             c.update(w_ee_mean_mv=q["w_e"])
         return c

@@ -308,12 +308,7 @@ def build_cuba(bp, bm, np, jnp, jax, args, plastic):
         c = C.w3_rate_checks(np.repeat(t, counts[:, 0]), np.repeat(t, counts[:, 1]), args.duration)
         if plastic:
             w = np.asarray(net.EE.comm.weight.value, dtype=np.float64)
-            c.update(
-                w_ee_mean_mv=float(w.mean()),
-                w_ee_min_mv=float(w.min()),
-                w_ee_max_mv=float(w.max()),
-                n_ee=int(w.size),
-            )
+            c.update(C.w3_weight_checks(w))
         else:
             c.update(w_ee_mean_mv=q["w_e"])
         return c

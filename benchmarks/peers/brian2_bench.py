@@ -173,12 +173,7 @@ def build_cuba(b2, args, plastic):
         c = C.w3_rate_checks(t[i < q["n_e"]], t[i >= q["n_e"]], args.duration)
         if ee is not None:
             w = ee.w[:] / mV
-            c.update(
-                w_ee_mean_mv=float(w.mean()),
-                w_ee_min_mv=float(w.min()),
-                w_ee_max_mv=float(w.max()),
-                n_ee=int(w.size),
-            )
+            c.update(C.w3_weight_checks(w))
         else:
             c.update(w_ee_mean_mv=q["w_e"])
         return c

@@ -173,13 +173,8 @@ def build_cuba(nest, args, plastic):
             )
             sample = nest.NodeCollection([exc[int(k)].global_id for k in ids])
             w = conn_weights(nest, exc, sample, 100) / scale
-            c.update(
-                w_ee_mean_mv=float(w.mean()),
-                w_ee_min_mv=float(w.min()),
-                w_ee_max_mv=float(w.max()),
-                n_ee_sampled=int(w.size),
-                w_ee_sampled_targets=W3_WEIGHT_SAMPLE_TARGETS,
-            )
+            c.update(C.w3_weight_checks(w, "n_ee_sampled"))
+            c["w_ee_sampled_targets"] = W3_WEIGHT_SAMPLE_TARGETS
         else:
             c.update(w_ee_mean_mv=q["w_e"])
         return c
