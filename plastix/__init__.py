@@ -34,7 +34,10 @@ from .network import Projection as Projection
 from .neurons import LIF as LIF
 from .neurons import Izhikevich as Izhikevich
 from .neurons import LIFCond as LIFCond
+from .rules import ExpSTDP as ExpSTDP
+from .rules import InhibitorySTDP as InhibitorySTDP
 from .rules import PairSTDP as PairSTDP
+from .rules import TripletSTDP as TripletSTDP
 from .rules import chain as chain
 
 __version__ = "0.1.0"

@@ -629,3 +629,27 @@ def test_capacity_pair_is_checked(capacity, message):
     post = px.Population(px.LIF(), 2)
     with pytest.raises(ValueError, match=re.escape(message)):
         px.Projection(pre, post, px.all_to_all(3, 2), capacity=capacity)
+
+
+# -- Rules of the library --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: px.TripletSTDP(tau_x=-1.0), "TripletSTDP: tau_x must be a finite number > 0, got -1.0"),
+        (lambda: px.TripletSTDP(a3_minus=-0.1), "TripletSTDP: a3_minus must be a finite number >= 0, got -0.1"),
+        (lambda: px.TripletSTDP(w_min=1.0, w_max=0.5), "TripletSTDP: w_max must be > w_min"),
+        (lambda: px.TripletSTDP.preset("cortex"), "preset: name must be one of"),
+        (lambda: px.InhibitorySTDP(tau=0.0), "InhibitorySTDP: tau must be a finite number > 0, got 0.0"),
+        (lambda: px.InhibitorySTDP(rho0=-2.0), "InhibitorySTDP: rho0 must be a finite number >= 0, got -2.0"),
+        (lambda: px.ExpSTDP(beta=-1.0), "ExpSTDP: beta must be a finite number >= 0, got -1.0"),
+        (lambda: px.ExpSTDP(w_max=0.1, eps=0.1), "ExpSTDP: w_max must be > 2·eps"),
+        (lambda: px.PairSTDP(nearest="closest"), "PairSTDP: nearest must be False, True or one"),
+        (lambda: px.rules.stdp_nn_restr(w_max=-1.0), "stdp_nn_restr: w_max must be a finite number > 0"),
+        (lambda: px.rules.stdp_nn_symm(lambda_=-0.1), "stdp_nn_symm: lambda_ must be a finite number >= 0"),
+    ],
+)
+def test_rule_parameters_are_checked(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()

@@ -106,7 +106,7 @@ def run(
         ),
         "finite_populations": tuple(_all_finite(s) for s in state.populations),
         "finite_projections": tuple(
-            _all_finite(p.w) & _all_finite(p.rule) for p in state.projections
+            _all_finite((p.w, p.rule, p.synapses)) for p in state.projections
         ),
     }
     return state, records, diagnostics

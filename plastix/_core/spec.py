@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -77,6 +77,8 @@ class ProjectionState(NamedTuple):
     """The rule's traces (``()`` for a static projection)."""
     overflow: Int[Array, ""]
     """Largest number of spikes seen in one step beyond ``capacity`` (0: none)."""
+    synapses: Any = None
+    """The rule's per-synapse variables besides ``w`` (None when it has none)."""
 
 
 class NetworkState(NamedTuple):
@@ -96,14 +98,17 @@ def init_state(spec: NetworkSpec, weights: tuple[Array, ...]) -> NetworkState:
     history = tuple(
         jnp.zeros((spec.history_length(i), p.n), bool) for i, p in enumerate(spec.populations)
     )
-    projections = tuple(
-        ProjectionState(
-            w=jnp.asarray(w, dtype=float),
-            rule=()
-            if proj.rule is None
-            else proj.rule.init(proj.n_pre_slots, proj.connectivity.n_post),
-            overflow=jnp.zeros((), jnp.int32),
+    projections = []
+    for proj, w in zip(spec.projections, weights, strict=True):
+        w = jnp.asarray(w, dtype=float)
+        static = proj.rule is None
+        projections.append(
+            ProjectionState(
+                w=w,
+                rule=() if static else proj.rule.init(proj.n_pre_slots, proj.connectivity.n_post),
+                overflow=jnp.zeros((), jnp.int32),
+                synapses=None if static else proj.rule.init_synapses(w),
+            )
         )
-        for proj, w in zip(spec.projections, weights, strict=True)
-    )
+    projections = tuple(projections)
     return NetworkState(jnp.zeros((), jnp.int32), populations, history, projections)

@@ -83,7 +83,9 @@ def plasticity(
     def on_post(w: Array, pre: Array, post: Array, syn: Array) -> Array:
         return rule.on_post(traces, w, syn if per_synapse else pre, post)
 
-    w, overflow = state.w, state.overflow
+    overflow = state.overflow
+    # The values a rule updates: the weights, with its per-synapse variables if it has any.
+    w = state.w if state.synapses is None else (state.w, state.synapses)
     # on_pre: the synapses whose presynaptic spike arrived.
     if per_synapse or pre_buffer is None:
         selected = arrived if per_synapse else conn.pre_selected(arrived)
@@ -120,7 +122,9 @@ def plasticity(
             lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
         )
     traces = rule.increment_post(traces, post_spikes)
-    return ProjectionState(w, traces, overflow)
+    if state.synapses is None:
+        return ProjectionState(w, traces, overflow)
+    return ProjectionState(w[0], traces, overflow, w[1])
 
 
 def step(

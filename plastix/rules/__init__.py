@@ -3,7 +3,14 @@
 from ._base import AbstractRule as AbstractRule
 from .combine import Chain as Chain
 from .combine import chain as chain
+from .exp_stdp import ExpSTDP as ExpSTDP
+from .inhibitory_stdp import InhibitorySTDP as InhibitorySTDP
+from .nest_pairing import stdp_nn_pre_centered as stdp_nn_pre_centered
+from .nest_pairing import stdp_nn_restr as stdp_nn_restr
+from .nest_pairing import stdp_nn_symm as stdp_nn_symm
 from .pair_stdp import PairSTDP as PairSTDP
 from .pair_stdp import PairSTDPState as PairSTDPState
 from .traces import bump_trace as bump_trace
 from .traces import decay_trace as decay_trace
+from .triplet_stdp import TRIPLET_PRESETS as TRIPLET_PRESETS
+from .triplet_stdp import TripletSTDP as TripletSTDP

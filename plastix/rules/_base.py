@@ -11,6 +11,11 @@ In one step the projection calls, in this order (see ``docs/semantics.md``):
 ``decay`` → ``on_pre`` (synapses whose presynaptic spike arrived) → ``increment_pre``
 with the arrivals → ``on_post`` (synapses whose postsynaptic neuron spiked) →
 ``increment_post`` with the postsynaptic spikes.
+
+Most rules keep traces per neuron only. A rule that needs variables per synapse (a
+pairing state, an eligibility trace) returns them from ``init_synapses``; its
+``on_pre``/``on_post`` then receive and return the pair ``(w, s)`` of the weights and
+those variables (gathered the same way), instead of ``w`` alone.
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ class AbstractRule(eqx.Module):
     @abc.abstractmethod
     def init(self, n_pre: int, n_post: int) -> RuleState:
         """Initial rule state (traces) for ``n_pre`` presynaptic slots, ``n_post`` neurons."""
+
+    def init_synapses(self, w: Array) -> Any:
+        """Per-synapse variables besides the weight (same shape as ``w``), or None."""
+        return None
 
     @abc.abstractmethod
     def decay(self, state: RuleState, dt: float) -> RuleState:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jaxtyping import Array
 
 from ._base import AbstractRule
@@ -19,19 +21,34 @@ class Chain(AbstractRule):
     def init(self, n_pre: int, n_post: int) -> tuple:
         return tuple(rule.init(n_pre, n_post) for rule in self.rules)
 
+    def init_synapses(self, w: Array) -> tuple | None:
+        per_rule = tuple(rule.init_synapses(w) for rule in self.rules)
+        return None if all(s is None for s in per_rule) else per_rule
+
+    def _through(self, method: str, state: tuple, values: Any, pre: Array, post: Array) -> Any:
+        """Pass ``values`` (``w`` or ``(w, per-rule synapse variables)``) through the rules."""
+        if not isinstance(values, tuple):
+            for rule, s in zip(self.rules, state, strict=True):
+                values = getattr(rule, method)(s, values, pre, post)
+            return values
+        w, synapses = values
+        synapses = list(synapses)
+        for i, (rule, s) in enumerate(zip(self.rules, state, strict=True)):
+            if synapses[i] is None:
+                w = getattr(rule, method)(s, w, pre, post)
+            else:
+                w, synapses[i] = getattr(rule, method)(s, (w, synapses[i]), pre, post)
+        return w, tuple(synapses)
+
     def decay(self, state: tuple, dt: float) -> tuple:
         self._check(state)
         return tuple(rule.decay(s, dt) for rule, s in zip(self.rules, state, strict=True))
 
-    def on_pre(self, state: tuple, w: Array, pre: Array, post: Array) -> Array:
-        for rule, s in zip(self.rules, state, strict=True):
-            w = rule.on_pre(s, w, pre, post)
-        return w
+    def on_pre(self, state: tuple, values: Any, pre: Array, post: Array) -> Any:
+        return self._through("on_pre", state, values, pre, post)
 
-    def on_post(self, state: tuple, w: Array, pre: Array, post: Array) -> Array:
-        for rule, s in zip(self.rules, state, strict=True):
-            w = rule.on_post(s, w, pre, post)
-        return w
+    def on_post(self, state: tuple, values: Any, pre: Array, post: Array) -> Any:
+        return self._through("on_post", state, values, pre, post)
 
     def increment_pre(self, state: tuple, pre: Array) -> tuple:
         return tuple(rule.increment_pre(s, pre) for rule, s in zip(self.rules, state, strict=True))

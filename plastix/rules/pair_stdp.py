@@ -1,13 +1,13 @@
-"""Pair-based STDP: additive, multiplicative (Gütig μ), all-to-all or nearest-spike."""
+"""Pair-based STDP: additive, multiplicative (Gütig μ), all-to-all or nearest-spike pairing."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
 from .._backend import skips_work
 from .._checks import as_param, check_nonnegative, check_positive
@@ -22,6 +22,22 @@ class PairSTDPState(NamedTuple):
     """Presynaptic trace, one per presynaptic slot (dimensionless)."""
     y: Float[Array, " n_post"]
     """Postsynaptic trace, one per postsynaptic neuron (dimensionless)."""
+    since_post: Float[Array, " n_post_or_0"]
+    """``exp(−(t − t_last_post)/tau_plus)`` per postsynaptic neuron (pre-centred pairing
+    only; empty otherwise)."""
+
+
+class RestrictedPairing(NamedTuple):
+    """Per-synapse flags of restricted nearest-neighbour pairing."""
+
+    can_potentiate: Bool[Array, "..."]
+    """The latest presynaptic spike has not yet been paired with a postsynaptic one."""
+    can_depress: Bool[Array, "..."]
+    """The latest postsynaptic spike has not yet been paired with a presynaptic one."""
+
+
+PAIRINGS = ("all_to_all", "symmetric", "pre_centered", "restricted")
+"""Spike pairing schemes (Morrison, Diesmann & Gerstner 2008, Fig. 7)."""
 
 
 def _power(distance: Array, mu: Array) -> Array:
@@ -66,7 +82,7 @@ class PairSTDP(AbstractRule):
     """Pair-based STDP with exponential traces (Song et al. 2000; Gütig et al. 2003).
 
     Traces: ``dx/dt = -x/tau_plus`` (pre), ``dy/dt = -y/tau_minus`` (post), each raised
-    by 1 at its neuron's spike (or set to 1 when ``nearest``). With
+    by 1 at its neuron's spike (or set to 1 with nearest-spike pairing). With
     ``f₊(w) = ((w_max − w)/(w_max − w_min))^mu_plus`` and
     ``f₋(w) = ((w − w_min)/(w_max − w_min))^mu_minus``:
 
@@ -86,11 +102,20 @@ class PairSTDP(AbstractRule):
         w_max: upper weight bound [weight units], > w_min.
         mu_plus: weight dependence of potentiation (0 additive, 1 multiplicative).
         mu_minus: weight dependence of depression.
-        nearest: nearest-spike interaction (traces set to 1) instead of all-to-all.
+        nearest: spike pairing. ``False`` (all-to-all: every pair counts); ``True`` or
+            ``"symmetric"`` (each spike pairs with the latest spike of the other neuron;
+            NEST ``stdp_nn_symm_synapse``); ``"pre_centered"`` (a post spike pairs with
+            every pre spike since the previous post spike, a pre spike with the latest post
+            spike; ``stdp_nn_pre_centered_synapse``); ``"restricted"`` (only mutual nearest
+            neighbours pair: a pre spike with the first following post spike, a post spike
+            with the first following pre spike; ``stdp_nn_restr_synapse``). The latter two
+            keep per-synapse variables. Unlike NEST, which drops pairs with Δt = 0, an
+            arrival and a post spike in the same step pair as pre-before-post.
 
     References:
         Song, Miller & Abbott (2000), Nat. Neurosci. 3:919. Gütig, Aharonov, Rotter &
-        Sompolinsky (2003), J. Neurosci. 23:3697.
+        Sompolinsky (2003), J. Neurosci. 23:3697. Morrison, Diesmann & Gerstner (2008),
+        Biol. Cybern. 98:459.
     """
 
     tau_plus: Array
@@ -101,7 +126,7 @@ class PairSTDP(AbstractRule):
     w_max: Array
     mu_plus: Array
     mu_minus: Array
-    nearest: bool = eqx.field(static=True)
+    pairing: str = eqx.field(static=True)
 
     def __init__(
         self,
@@ -113,7 +138,7 @@ class PairSTDP(AbstractRule):
         w_max: float = 1.0,
         mu_plus: float = 0.0,
         mu_minus: float = 0.0,
-        nearest: bool = False,
+        nearest: bool | str = False,
     ):
         where = "PairSTDP: "
         check_positive("tau_plus", tau_plus, where)
@@ -128,29 +153,86 @@ class PairSTDP(AbstractRule):
         self.a_plus, self.a_minus = as_param(a_plus), as_param(a_minus)
         self.w_min, self.w_max = as_param(w_min), as_param(w_max)
         self.mu_plus, self.mu_minus = as_param(mu_plus), as_param(mu_minus)
-        self.nearest = bool(nearest)
+        pairing = "all_to_all" if nearest is False else "symmetric" if nearest is True else nearest
+        if pairing not in PAIRINGS:
+            raise ValueError(
+                f"{where}nearest must be False, True or one of {list(PAIRINGS[1:])}, "
+                f"got {nearest!r}."
+            )
+        self.pairing = pairing
+
+    @property
+    def nearest(self) -> bool:
+        """Whether the traces are set to 1 at a spike (any nearest-spike pairing)."""
+        return self.pairing != "all_to_all"
 
     def init(self, n_pre: int, n_post: int) -> PairSTDPState:
-        return PairSTDPState(jnp.zeros(n_pre, float), jnp.zeros(n_post, float))
+        since_post = n_post if self.pairing == "pre_centered" else 0
+        return PairSTDPState(
+            jnp.zeros(n_pre, float), jnp.zeros(n_post, float), jnp.zeros(since_post, float)
+        )
+
+    def init_synapses(self, w: Array) -> Any:
+        if self.pairing == "pre_centered":  # the pre trace at the latest post spike
+            return jnp.zeros_like(w)
+        if self.pairing == "restricted":
+            return RestrictedPairing(jnp.zeros(w.shape, bool), jnp.zeros(w.shape, bool))
+        return None
 
     def decay(self, state: PairSTDPState, dt: float) -> PairSTDPState:
         return PairSTDPState(
-            decay_trace(state.x, dt, self.tau_plus), decay_trace(state.y, dt, self.tau_minus)
+            decay_trace(state.x, dt, self.tau_plus),
+            decay_trace(state.y, dt, self.tau_minus),
+            decay_trace(state.since_post, dt, self.tau_plus),
         )
 
     def _span(self) -> Array:
         return self.w_max - self.w_min
 
-    def on_pre(self, state: PairSTDPState, w: Array, pre: Array, post: Array) -> Array:
+    def _depress(self, w: Array, trace: Array) -> Array:
         depression = weight_dependence((w - self.w_min) / self._span(), self.mu_minus)
-        return jnp.clip(w - self.a_minus * depression * state.y[post], self.w_min, self.w_max)
+        return jnp.clip(w - self.a_minus * depression * trace, self.w_min, self.w_max)
 
-    def on_post(self, state: PairSTDPState, w: Array, pre: Array, post: Array) -> Array:
+    def _potentiate(self, w: Array, trace: Array) -> Array:
         potentiation = weight_dependence((self.w_max - w) / self._span(), self.mu_plus)
-        return jnp.clip(w + self.a_plus * potentiation * state.x[pre], self.w_min, self.w_max)
+        return jnp.clip(w + self.a_plus * potentiation * trace, self.w_min, self.w_max)
+
+    def on_pre(self, state: PairSTDPState, values: Any, pre: Array, post: Array) -> Any:
+        y = state.y[post]
+        if self.pairing == "restricted":
+            w, flags = values
+            w = self._depress(w, jnp.where(flags.can_depress, y, 0.0))
+            return w, RestrictedPairing(
+                jnp.ones_like(flags.can_potentiate), jnp.zeros_like(flags.can_depress)
+            )
+        if self.pairing == "pre_centered":
+            w, x_at_post = values
+            return self._depress(w, y), x_at_post
+        return self._depress(values, y)
+
+    def on_post(self, state: PairSTDPState, values: Any, pre: Array, post: Array) -> Any:
+        x = state.x[pre]
+        if self.pairing == "restricted":
+            w, flags = values
+            w = self._potentiate(w, jnp.where(flags.can_potentiate, x, 0.0))
+            return w, RestrictedPairing(
+                jnp.zeros_like(flags.can_potentiate), jnp.ones_like(flags.can_depress)
+            )
+        if self.pairing == "pre_centered":
+            # Only the pre spikes since this neuron's previous post spike: the pre trace now
+            # minus what it held then, decayed since. The pre trace is then "used up".
+            w, x_at_post = values
+            fresh = jnp.maximum(x - x_at_post * state.since_post[post], 0.0)
+            return self._potentiate(w, fresh), jnp.broadcast_to(x, jnp.shape(w))
+        return self._potentiate(values, x)
 
     def increment_pre(self, state: PairSTDPState, pre: Array) -> PairSTDPState:
-        return state._replace(x=bump_trace(state.x, pre, self.nearest))
+        # pre-centred pairing sums the pre spikes since the last post spike (all-to-all)
+        set_to_one = self.pairing in ("symmetric", "restricted")
+        return state._replace(x=bump_trace(state.x, pre, set_to_one))
 
     def increment_post(self, state: PairSTDPState, post: Array) -> PairSTDPState:
-        return state._replace(y=bump_trace(state.y, post, self.nearest))
+        state = state._replace(y=bump_trace(state.y, post, self.nearest))
+        if self.pairing == "pre_centered":
+            state = state._replace(since_post=bump_trace(state.since_post, post, True))
+        return state
