@@ -32,6 +32,7 @@ from .network import Network as Network
 from .network import Population as Population
 from .network import Projection as Projection
 from .neurons import LIF as LIF
+from .neurons import AdEx as AdEx
 from .neurons import Izhikevich as Izhikevich
 from .neurons import LIFCond as LIFCond
 from .rules import ExpSTDP as ExpSTDP
