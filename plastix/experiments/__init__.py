@@ -1,6 +1,7 @@
 """Classic experiments, one file each, listed by ``plastix run --list``."""
 
 from . import song2000 as song2000
+from . import vogels2011 as vogels2011
 from ._registry import EXPERIMENTS as EXPERIMENTS
 from ._registry import Experiment as Experiment
 from ._registry import get as get
