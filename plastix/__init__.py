@@ -38,6 +38,7 @@ from .neurons import LIFCond as LIFCond
 from .rules import ExpSTDP as ExpSTDP
 from .rules import InhibitorySTDP as InhibitorySTDP
 from .rules import PairSTDP as PairSTDP
+from .rules import RewardSTDP as RewardSTDP
 from .rules import TripletSTDP as TripletSTDP
 from .rules import chain as chain
 

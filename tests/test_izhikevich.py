@@ -100,3 +100,66 @@ def test_chattering_fires_bursts():
 def test_izhikevich_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         px.Izhikevich(**kwargs)
+
+
+def test_paper_integration_equals_the_papers_loop():
+    """``integration="paper"``: daspnet.m's two half steps of v with the synaptic current,
+    then u with the new v; dt = 1 ms as in the paper."""
+    rng = np.random.default_rng(7)
+    n_in, n, n_steps, dt = 10, 4, 2000, 1.0
+    pre, post = np.nonzero(rng.random((n_in, n)) < 0.6)
+    weights = rng.uniform(-2.0, 6.0, pre.size)
+    times = np.sort(rng.choice(n_steps - 5, 300)).astype(float)
+    units = rng.integers(0, n_in, 300)
+    keep = np.unique(times * n_in + units, return_index=True)[1]
+    times, units = times[keep], units[keep]
+    net = px.Network(dt=dt)
+    src = net.add(px.Population(px.SpikeTimesInput(times, units), n_in))
+    model = px.Izhikevich(preset="FS", i_e=3.0, integration="paper")
+    out = net.add(px.Population(model, n))
+    net.add(px.Projection(src, out, px.from_indices(pre, post, n_in, n), weights=weights))
+    mon = net.add(px.Monitor(out))
+    net.run(n_steps * dt, chunk_size=500, progress=False)
+    w = np.zeros((n_in, n))
+    w[pre, post] = weights
+    emitted = np.zeros((n_steps, n_in))
+    emitted[np.round(times / dt).astype(int), units] = 1.0
+    current = np.zeros((n_steps, n))
+    current[1:] = emitted[:-1] @ w
+    a, b, c, d = px.neurons.IZHIKEVICH_PRESETS["FS"]
+    v, u = np.full(n, -65.0), np.full(n, -65.0 * b)
+    expected = np.zeros((n_steps, n), bool)
+    for k in range(n_steps):
+        i_total = 3.0 + current[k]
+        v = v + 0.5 * (0.04 * v * v + 5 * v + 140 - u + i_total)
+        v = v + 0.5 * (0.04 * v * v + 5 * v + 140 - u + i_total)
+        u = u + a * (b * v - u)
+        expected[k] = v >= 30.0
+        u = np.where(expected[k], u + d, u)
+        v = np.where(expected[k], c, v)
+    got = np.zeros((n_steps, n), bool)
+    got[np.round(mon.t / dt).astype(int), mon.i] = True
+    assert expected.sum() > 20
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_noise_current_is_uniform_and_independent_of_chunk_size():
+    def run(chunk):
+        net = px.Network(dt=1.0, seed=3)
+        pop = net.add(px.Population(px.Izhikevich(preset="RS", noise=13.0), 200))
+        mon = net.add(px.Monitor(pop))
+        net.run(1000.0, chunk_size=chunk, progress=False)
+        return mon.t, mon.i
+
+    (t1, i1), (t2, i2) = run(1000), run(137)
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_array_equal(i1, i2)
+    assert 0.1 < t1.size / 200 < 20.0  # 13·(U − 0.5) alone makes RS cells fire sparsely
+    model = px.Izhikevich(noise=13.0)
+    import jax
+
+    drive = np.asarray(model.drive(jax.random.PRNGKey(0), np.arange(500), 100, 1.0))
+    assert drive.min() >= -6.5 and drive.max() <= 6.5
+    assert abs(drive.mean()) < 0.1 and abs(drive.std() - 13.0 / np.sqrt(12)) < 0.05
+    with pytest.raises(ValueError, match="Izhikevich: integration must be one of"):
+        px.Izhikevich(integration="rk4")

@@ -122,3 +122,75 @@ def test_chain_of_a_pairing_rule_with_a_trace_rule():
     alone = run_plastix(nest, "csr", None)
     chained = run_plastix(px.chain(silent, nest), "csr", None)
     np.testing.assert_allclose(chained, alone, rtol=0, atol=1e-15)
+
+
+# -- Reward-modulated STDP: the reference is written here from RewardSTDP's equations ----
+
+REWARD = dict(
+    tau_plus=18.0, tau_minus=25.0, a_plus=0.1, a_minus=0.15, tau_c=300.0, tau_d=60.0,
+    reward=0.5, tonic=0.01, eta=0.8, period=2.0, w_min=0.0, w_max=1.0,
+)  # fmt: skip
+REWARD_STEPS = (30, 31, 95, 160, 161, 200)  # steps with a modulator ("dopamine") spike
+
+
+def reward_reference(nearest: bool):
+    """Per-synapse loops, float64: STDP into c, periodic w ← clip(w + η(tonic + d)c)."""
+    p = REWARD
+    emitted, post, pre_index, post_index, w0 = _trains(0)
+    arrived = np.zeros_like(emitted)
+    arrived[1:] = emitted[:-1]
+    n_syn = len(w0)
+    w, c = w0.astype(float).copy(), np.zeros(n_syn)
+    x, y, d = np.zeros(n_syn), np.zeros(n_syn), 0.0
+    every = round(p["period"] / DT)
+    for k in range(STEPS):
+        x *= np.exp(-DT / p["tau_plus"])
+        y *= np.exp(-DT / p["tau_minus"])
+        d *= np.exp(-DT / p["tau_d"])
+        for s in range(n_syn):
+            if arrived[k, pre_index[s]]:
+                c[s] -= p["a_minus"] * y[s]
+                x[s] = 1.0 if nearest else x[s] + 1.0
+        for s in range(n_syn):
+            if post[k, post_index[s]]:
+                c[s] += p["a_plus"] * x[s]
+                y[s] = 1.0 if nearest else y[s] + 1.0
+        if (k + 1) % every == 0:
+            w = np.clip(w + p["eta"] * (p["tonic"] + d) * c, p["w_min"], p["w_max"])
+            c *= np.exp(-p["period"] / p["tau_c"])
+        d += p["reward"] * (k in REWARD_STEPS)
+    return w, c
+
+
+@pytest.mark.parametrize("nearest", [False, True])
+@pytest.mark.parametrize(
+    "fmt, capacity", [("dense", None), ("csr", (N_PRE, N_POST)), ("coo", None)]
+)
+def test_reward_modulated_stdp_equals_reference(fmt, capacity, nearest):
+    emitted, post, pre_index, post_index, w0 = _trains(0)
+    net = px.Network(dt=DT)
+    pre_pop = net.add(px.Population(px.SpikeTimesInput(*_times(emitted)), N_PRE))
+    post_pop = net.add(px.Population(px.SpikeTimesInput(*_times(post)), N_POST))
+    times = np.array(REWARD_STEPS) * DT
+    dopamine = net.add(px.Population(px.SpikeTimesInput(times, np.zeros(len(times), int)), 1))
+    conn = px.from_indices(pre_index, post_index, N_PRE, N_POST, format=fmt)
+    rule = px.RewardSTDP(**REWARD, nearest=nearest)
+    proj = net.add(
+        px.Projection(
+            pre_pop, post_pop, conn, rule, weights=w0, capacity=capacity, modulator=dopamine
+        )
+    )
+    net.run(STEPS * DT / 2, progress=False)  # two runs: the state carries over
+    net.run(STEPS * DT / 2, progress=False)
+    w_ref, c_ref = reward_reference(nearest)
+    assert np.mean(np.abs(w_ref - w0) > 1e-3) > 0.5, "most weights must have moved"
+    np.testing.assert_allclose(net.weights(proj)[pre_index, post_index], w_ref, atol=1e-12)
+    c = np.asarray(conn.to_dense(net.state.projections[0].synapses))[pre_index, post_index]
+    np.testing.assert_allclose(c, c_ref, atol=1e-12)
+
+
+def test_modulator_needs_a_rule_that_takes_it():
+    net = px.Network()
+    a = net.add(px.Population(px.PoissonInput(5.0), 2))
+    with pytest.raises(ValueError, match="modulator is given but the rule"):
+        px.Projection(a, a, px.all_to_all(2, 2), px.PairSTDP(), modulator=a)

@@ -43,6 +43,8 @@ class ProjectionSpec(eqx.Module):
     capacity: int | None = eqx.field(static=True)
     on_overflow: str = eqx.field(static=True)
     post_capacity: int | None = eqx.field(static=True, default=None)
+    modulator: int | None = eqx.field(static=True, default=None)
+    """Population whose spikes the rule takes as a neuromodulator signal (or None)."""
 
     @property
     def per_synapse_delays(self) -> bool:

@@ -9,7 +9,9 @@ The order of the phases is the contract of ``docs/semantics.md``:
    traces without this step's post spikes); add the arrivals to the pre traces; then
    ``on_post`` for postsynaptic spikes (so an arrival counts as preceding a post spike of
    the same step: it was delivered before the neurons stepped);
-4. add this step's postsynaptic spikes to the post traces;
+4. add this step's postsynaptic spikes to the post traces; then a clock-driven rule
+   updates all its synapses, and a rule with a modulator population takes that
+   population's spikes of this step;
 5. push the spikes into the delay history.
 """
 
@@ -71,6 +73,7 @@ def plasticity(
     pre_buffer: EventBuffer | None,
     post_spikes: Bool[Array, " n_post"],
     dt: float,
+    modulator_spikes: Bool[Array, " n_mod"] | None = None,
 ) -> ProjectionState:
     """Phases 3 and 4 for one plastic projection."""  # see the module docstring
     rule, conn = proj.rule, proj.connectivity
@@ -122,6 +125,16 @@ def plasticity(
             lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
         )
     traces = rule.increment_post(traces, post_spikes)
+    if rule.clock_driven:  # all synapses (absent ones of a masked Dense left alone)
+        updated = rule.update(traces, w, dt)
+        exists = conn.exists()
+        if exists is not None:
+            updated = jax.tree_util.tree_map(
+                lambda new, old: jnp.where(exists, new, old), updated, w
+            )
+        w = updated
+    if modulator_spikes is not None:
+        traces = rule.modulate(traces, modulator_spikes)
     if state.synapses is None:
         return ProjectionState(w, traces, overflow)
     return ProjectionState(w[0], traces, overflow, w[1])
@@ -166,8 +179,15 @@ def step(
     # 3.–4. plasticity and traces
     for i, proj in enumerate(spec.projections):
         if proj.rule is not None:
+            modulator = None if proj.modulator is None else spikes[proj.modulator]
             projections[i] = plasticity(
-                proj, projections[i], arrived_all[i], buffers[i], spikes[proj.post], spec.dt
+                proj,
+                projections[i],
+                arrived_all[i],
+                buffers[i],
+                spikes[proj.post],
+                spec.dt,
+                modulator,
             )
     # 5. delay history
     history = tuple(h.at[k % h.shape[0]].set(s) for h, s in zip(state.history, spikes, strict=True))

@@ -72,9 +72,9 @@ class Network:
         if isinstance(obj, Population):
             self._claim(obj, self.populations, "pop")
         elif isinstance(obj, Projection):
-            for side in ("pre", "post"):
+            for side in ("pre", "post", "modulator"):
                 pop = getattr(obj, side)
-                if pop.network is not self:
+                if pop is not None and pop.network is not self:
                     label = "Projection" if obj.name is None else f"Projection {obj.name!r}"
                     raise ValueError(
                         f"{label}: its {side} population {pop.name!r} belongs "
@@ -164,6 +164,7 @@ class Network:
                     capacity=pre_capacity,
                     post_capacity=post_capacity,
                     on_overflow=proj.on_overflow,
+                    modulator=None if proj.modulator is None else pop_index[id(proj.modulator)],
                 )
             )
             key = jax.random.fold_in(jax.random.PRNGKey(self.seed), _WEIGHT_STREAM + i)

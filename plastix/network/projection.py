@@ -41,6 +41,8 @@ class Projection:
         on_overflow: ``"error"`` (raise after the chunk) or ``"dense"`` (take the
             all-synapse path in a step whose spikes do not fit).
         name: a name for messages and results (default ``proj<i>``).
+        modulator: a population whose spikes the rule takes as a neuromodulator signal
+            (e.g. the "dopamine" input of ``RewardSTDP``), or None.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class Projection:
         capacity: int | tuple[int | None, int | None] | None = None,
         on_overflow: str = "error",
         name: str | None = None,
+        modulator: Population | None = None,
     ):
         where = "Projection: "
         for arg, pop in (("pre", pre), ("post", post)):
@@ -90,11 +93,22 @@ class Projection:
         elif capacity is not None:
             capacity = check_int_at_least("capacity", capacity, 1, where)
         check_choice("on_overflow", on_overflow, ("error", "dense"), where)
+        if modulator is not None:
+            if not isinstance(modulator, Population):
+                raise ValueError(
+                    f"{where}modulator must be a Population or None, got "
+                    f"{type(modulator).__name__}."
+                )
+            if rule is None or type(rule).modulate is AbstractRule.modulate:
+                raise ValueError(
+                    f"{where}modulator is given but the rule "
+                    f"({type(rule).__name__}) takes no neuromodulator; use e.g. RewardSTDP."
+                )
         self.pre, self.post = pre, post
         self.connectivity, self.rule = connectivity, rule
         self.weights, self.delay = weights, delay
         self.receptor, self.capacity, self.on_overflow = receptor, capacity, on_overflow
-        self.name = name
+        self.name, self.modulator = name, modulator
         self.network = None
 
     def per_synapse(self, values: Values, key: jax.Array, what: str) -> jax.Array:

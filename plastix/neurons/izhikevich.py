@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
-from .._checks import as_param, check_positive
+from .._checks import as_param, check_choice, check_nonnegative, check_positive
 from ._base import AbstractNeuron
 
 
@@ -40,10 +43,18 @@ class Izhikevich(AbstractNeuron):
     synaptic input is a jump of ``v`` by the summed weights [mV] of the spikes arriving
     in the step (excitatory and inhibitory alike, inhibitory weights negative).
 
-    Integration is forward Euler with both variables advanced from their values at the
-    start of the step (NEST's ``consistent_integration``), then the synaptic jump, then
-    the threshold. The quadratic term makes the model stiff near a spike: use dt ≤ 0.1
-    ms for quantitative work (the paper's 1 ms steps only reproduce firing patterns).
+    Integration (``integration``):
+
+    * ``"nest"`` (default): forward Euler with both variables advanced from their values
+      at the start of the step (NEST's ``consistent_integration``), then the synaptic
+      jump, then the threshold.
+    * ``"paper"``: the papers' own code (Izhikevich 2003; ``daspnet.m`` of 2007): the
+      synaptic input is a current ``I`` [mV/ms per unit weight] added to ``i_e``; ``v``
+      takes two half steps ``v ← v + dt/2·(0.04·v² + 5·v + 140 − u + I)``, then
+      ``u ← u + dt·a·(b·v − u)`` with the new ``v``; then the threshold.
+
+    The quadratic term makes the model stiff near a spike: use dt ≤ 0.1 ms for
+    quantitative work (the paper's 1 ms steps only reproduce firing patterns).
 
     Args:
         a: recovery time scale [1/ms].
@@ -55,6 +66,9 @@ class Izhikevich(AbstractNeuron):
         v_init: initial v [mV]; the initial u is ``b·v_init``.
         preset: one of ``IZHIKEVICH_PRESETS`` ("RS", "IB", "CH", "FS", "LTS", "TC", "RZ") giving
             a, b, c, d (explicit a, b, c, d override it).
+        noise: width of a uniform random current added every step,
+            ``noise·(U(0,1) − 0.5)`` per neuron (13 in ``daspnet.m``); 0 for none.
+        integration: ``"nest"`` or ``"paper"`` (see above).
 
     References:
         Izhikevich (2003), IEEE Trans. Neural Netw. 14:1569.
@@ -68,6 +82,9 @@ class Izhikevich(AbstractNeuron):
     i_e: Array
     v_th: Array
     v_init: Array
+    noise: Array
+    integration: str = eqx.field(static=True)
+    noisy: bool = eqx.field(static=True)
 
     def __init__(
         self,
@@ -80,6 +97,8 @@ class Izhikevich(AbstractNeuron):
         v_th: float = 30.0,
         v_init: float = -65.0,
         preset: str = "RS",
+        noise: float = 0.0,
+        integration: str = "nest",
     ):
         if preset not in IZHIKEVICH_PRESETS:
             raise ValueError(
@@ -96,17 +115,36 @@ class Izhikevich(AbstractNeuron):
                 f"Izhikevich: v_init must be below v_th, got v_init={v_init}, v_th={v_th}."
             )
         self.i_e, self.v_th, self.v_init = as_param(i_e), as_param(v_th), as_param(v_init)
+        check_nonnegative("noise", noise, "Izhikevich: ")
+        check_choice("integration", integration, ("nest", "paper"), "Izhikevich: ")
+        self.noise, self.integration = as_param(noise), integration
+        self.noisy = bool(np.any(np.asarray(noise) != 0))
 
     def init(self, n: int, dt: float) -> IzhikevichState:
         v = jnp.broadcast_to(self.v_init, (n,)).astype(float)
         return IzhikevichState(v, self.b * v)
 
-    def step(self, state: IzhikevichState, inputs: dict[str, Array], drive: None, dt: float):
+    def drive(self, key: Array, steps: Array, n: int, dt: float) -> Any:
+        if not self.noisy:
+            return None
+        # one uniform per neuron and step, keyed by the absolute step: chunk-size invariant
+        draw = jax.vmap(lambda s: jax.random.uniform(jax.random.fold_in(key, s), (n,)))
+        return self.noise * (draw(steps) - 0.5)
+
+    def step(self, state: IzhikevichState, inputs: dict[str, Array], drive: Any, dt: float):
         v, u = state
-        dv = 0.04 * v * v + 5.0 * v + 140.0 - u + self.i_e
-        du = self.a * (self.b * v - u)
-        v = v + dt * dv + inputs["exc"] + inputs["inh"]
-        u = u + dt * du
+        current = self.i_e if drive is None else self.i_e + drive
+        synaptic = inputs["exc"] + inputs["inh"]
+        if self.integration == "paper":
+            current = current + synaptic
+            for _ in range(2):
+                v = v + 0.5 * dt * (0.04 * v * v + 5.0 * v + 140.0 - u + current)
+            u = u + dt * self.a * (self.b * v - u)
+        else:
+            dv = 0.04 * v * v + 5.0 * v + 140.0 - u + current
+            du = self.a * (self.b * v - u)
+            v = v + dt * dv + synaptic
+            u = u + dt * du
         spikes = v >= self.v_th
         v = jnp.where(spikes, self.c, v)
         u = jnp.where(spikes, u + self.d, u)

@@ -10,6 +10,8 @@ from .nest_pairing import stdp_nn_restr as stdp_nn_restr
 from .nest_pairing import stdp_nn_symm as stdp_nn_symm
 from .pair_stdp import PairSTDP as PairSTDP
 from .pair_stdp import PairSTDPState as PairSTDPState
+from .reward_stdp import RewardSTDP as RewardSTDP
+from .reward_stdp import RewardSTDPState as RewardSTDPState
 from .traces import bump_trace as bump_trace
 from .traces import decay_trace as decay_trace
 from .triplet_stdp import TRIPLET_PRESETS as TRIPLET_PRESETS

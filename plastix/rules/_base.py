@@ -10,7 +10,9 @@ spike at its own arrival time).
 In one step the projection calls, in this order (see ``docs/semantics.md``):
 ``decay`` → ``on_pre`` (synapses whose presynaptic spike arrived) → ``increment_pre``
 with the arrivals → ``on_post`` (synapses whose postsynaptic neuron spiked) →
-``increment_post`` with the postsynaptic spikes.
+``increment_post`` with the postsynaptic spikes → ``update`` (all synapses; only for
+``clock_driven`` rules) → ``modulate`` with the spikes of the projection's modulator
+population, if it has one.
 
 Most rules keep traces per neuron only. A rule that needs variables per synapse (a
 pairing state, an eligibility trace) returns them from ``init_synapses``; its
@@ -21,7 +23,7 @@ those variables (gathered the same way), instead of ``w`` alone.
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import Any, ClassVar
 
 import equinox as eqx
 from jaxtyping import Array, Bool, Int
@@ -59,6 +61,19 @@ class AbstractRule(eqx.Module):
     @abc.abstractmethod
     def increment_pre(self, state: RuleState, pre: Bool[Array, " n_pre"]) -> RuleState:
         """Add this step's arrived presynaptic spikes to the traces."""
+
+    clock_driven: ClassVar[bool] = False
+    """Whether the rule also updates every synapse at every step (``update``)."""
+
+    def update(self, state: RuleState, values: Any, dt: float) -> Any:
+        """Clock-driven update of all synapses' values, after the spike-triggered ones
+        (only called when ``clock_driven``)."""
+        return values
+
+    def modulate(self, state: RuleState, spikes: Bool[Array, " n"]) -> RuleState:
+        """Take this step's spikes of the projection's modulator population (a
+        neuromodulator signal), at the end of the step; rules without one ignore them."""
+        return state
 
     @abc.abstractmethod
     def increment_post(self, state: RuleState, post: Bool[Array, " n_post"]) -> RuleState:

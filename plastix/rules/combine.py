@@ -50,6 +50,29 @@ class Chain(AbstractRule):
     def on_post(self, state: tuple, values: Any, pre: Array, post: Array) -> Any:
         return self._through("on_post", state, values, pre, post)
 
+    @property
+    def clock_driven(self) -> bool:  # type: ignore[override]
+        return any(rule.clock_driven for rule in self.rules)
+
+    def update(self, state: tuple, values: Any, dt: float) -> Any:
+        if not isinstance(values, tuple):
+            for rule, s in zip(self.rules, state, strict=True):
+                values = rule.update(s, values, dt) if rule.clock_driven else values
+            return values
+        w, synapses = values
+        synapses = list(synapses)
+        for i, (rule, s) in enumerate(zip(self.rules, state, strict=True)):
+            if not rule.clock_driven:
+                continue
+            if synapses[i] is None:
+                w = rule.update(s, w, dt)
+            else:
+                w, synapses[i] = rule.update(s, (w, synapses[i]), dt)
+        return w, tuple(synapses)
+
+    def modulate(self, state: tuple, spikes: Array) -> tuple:
+        return tuple(rule.modulate(s, spikes) for rule, s in zip(self.rules, state, strict=True))
+
     def increment_pre(self, state: tuple, pre: Array) -> tuple:
         return tuple(rule.increment_pre(s, pre) for rule, s in zip(self.rules, state, strict=True))
 
