@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import Any
 
+import equinox as eqx
 import jax
 import numpy as np
 from tqdm.auto import tqdm
@@ -247,3 +249,153 @@ class Network:
         self.build()
         index = self.projections.index(projection)
         return np.asarray(projection.connectivity.to_dense(self.state.projections[index].w))
+
+    # -- reading and writing state between runs ------------------------------------------
+
+    def _index(self, obj: Any, items: list, method: str, kind: str) -> int:
+        for i, item in enumerate(items):
+            if item is obj:
+                return i
+        raise ValueError(
+            f"Network.{method}: {kind} must be one added to this network, got {obj!r}."
+        )
+
+    def set_weights(self, projection: Projection, weights: Any) -> None:
+        """Overwrite the weights of ``projection`` (e.g. normalised between two runs).
+
+        Traces, neuron states and the step count are kept; only ``w`` changes, and the
+        next ``run`` reuses the compiled code.
+
+        Args:
+            projection: a projection of this network.
+            weights: a ``[pre.n, post.n]`` matrix (entries where the connectivity has no
+                synapse are ignored), one value per synapse in canonical (pre, post)
+                order, or one number for all synapses.
+
+        Raises:
+            ValueError: a projection of another network, a value of another shape (the
+                message names both shapes), or a weight that is not finite.
+        """
+        index = self._index(projection, self.projections, "set_weights", "projection")
+        if callable(weights):
+            raise ValueError(
+                "Network.set_weights: weights must be a number or an array, got a function "
+                "(initializers are for the Projection)."
+            )
+        values = np.asarray(weights, dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"Network.set_weights: weights of projection {projection.name!r} must be "
+                f"finite, got {values[~np.isfinite(values)][:3]}."
+            )
+        self.build()
+        old = self.state.projections[index]
+        w = projection.per_synapse(values, jax.random.PRNGKey(0), "weights")
+        projections = list(self.state.projections)
+        projections[index] = old._replace(w=jax.numpy.asarray(w, dtype=old.w.dtype))
+        self.state = self.state._replace(projections=tuple(projections))
+
+    def get_state(self, population: Population) -> dict[str, np.ndarray]:
+        """The state variables of ``population`` as NumPy arrays, by name.
+
+        For ``LIFCond`` these are ``v`` [mV], ``g_exc``, ``g_inh``, ``refractory`` and
+        ``theta`` [mV]; a spike source without state gives ``{}``.
+        """
+        index = self._index(population, self.populations, "get_state", "population")
+        self.build()
+        state = self.state.populations[index]
+        return {name: np.asarray(getattr(state, name)) for name in getattr(state, "_fields", ())}
+
+    def set_state(self, population: Population, **values: Any) -> None:
+        """Overwrite state variables of ``population`` by name, e.g. ``theta=learned``.
+
+        Each value is a number (for every unit) or an array of shape ``(population.n,)``,
+        cast to the variable's dtype. Variables not named are kept.
+
+        Raises:
+            ValueError: a population of another network, an unknown variable (the
+                message lists the known ones), or a value of another shape.
+        """
+        index = self._index(population, self.populations, "set_state", "population")
+        self.build()
+        state = self.state.populations[index]
+        fields = getattr(state, "_fields", ())
+        updates = {}
+        for name, value in values.items():
+            if name not in fields:
+                raise ValueError(
+                    f"Network.set_state: population {population.name!r} has no state "
+                    f"variable {name!r}; it has {list(fields)}."
+                )
+            old = getattr(state, name)
+            array = np.asarray(value)
+            if array.shape not in ((), old.shape):
+                raise ValueError(
+                    f"Network.set_state: {name} must be a number or have shape {old.shape} "
+                    f"(one per unit of {population.name!r}), got shape {array.shape}."
+                )
+            updates[name] = jax.numpy.broadcast_to(jax.numpy.asarray(array, old.dtype), old.shape)
+        populations = list(self.state.populations)
+        populations[index] = state._replace(**updates)
+        self.state = self.state._replace(populations=tuple(populations))
+
+    def set_param(self, target: Population | Projection, name: str, value: Any) -> None:
+        """Replace a parameter of a population's model or a projection's rule.
+
+        The parameter keeps its shape, so the next ``run`` reuses the compiled code: this
+        is how to present a new stimulus (``set_param(inputs, "rate", rates)``, with a
+        ``PoissonInput`` built with one rate per unit) or to freeze learning
+        (``set_param(exc, "theta_plus", 0.0)``) between runs. The model's ``prepare``
+        check runs again; the constructor's checks do not, so pass values the
+        constructor would accept. ``target.model`` (or ``target.rule``) is updated too.
+
+        Args:
+            target: a population or projection of this network.
+            name: the parameter, an array field of the model or rule (e.g. ``"rate"``).
+            value: the new value [the parameter's unit], of the parameter's shape.
+
+        Raises:
+            ValueError: a target of another network, a static projection, an unknown
+                parameter (the message lists the known ones), or a value of another shape.
+        """
+        if isinstance(target, Projection):
+            index = self._index(target, self.projections, "set_param", "target")
+            owner, what = target.rule, "rule"
+            if owner is None:
+                raise ValueError(
+                    f"Network.set_param: projection {target.name!r} is static (no rule), so "
+                    "it has no parameter to set."
+                )
+        else:
+            index = self._index(target, self.populations, "set_param", "target")
+            owner, what = target.model, "model"
+        known = [
+            f.name
+            for f in dataclasses.fields(owner)
+            if isinstance(getattr(owner, f.name), jax.Array)
+        ]
+        if name not in known:
+            raise ValueError(
+                f"Network.set_param: the {what} of {target.name!r} "
+                f"({type(owner).__name__}) has no parameter {name!r}; it has {known}."
+            )
+        old = getattr(owner, name)
+        array = np.asarray(value, dtype=float)
+        if array.shape != old.shape:
+            raise ValueError(
+                f"Network.set_param: {name} of {target.name!r} must have shape {old.shape} "
+                f"(the shape it was built with), got shape {array.shape}."
+            )
+        new = eqx.tree_at(lambda m: getattr(m, name), owner, jax.numpy.asarray(array, old.dtype))
+        self.build()
+        if isinstance(target, Projection):
+            target.rule = new
+            projections = list(self.spec.projections)
+            projections[index] = eqx.tree_at(lambda p: p.rule, projections[index], new)
+            self.spec = eqx.tree_at(lambda s: s.projections, self.spec, tuple(projections))
+        else:
+            new.prepare(target.n, self.dt)
+            target.model = new
+            populations = list(self.spec.populations)
+            populations[index] = eqx.tree_at(lambda p: p.model, populations[index], new)
+            self.spec = eqx.tree_at(lambda s: s.populations, self.spec, tuple(populations))

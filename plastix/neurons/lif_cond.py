@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
 from .._checks import as_param, check_nonnegative, check_positive
@@ -22,16 +23,28 @@ class LIFCondState(NamedTuple):
     """Inhibitory conductance [units of the leak conductance]."""
     refractory: Int[Array, " n"]
     """Refractory steps left."""
+    theta: Float[Array, " n"]
+    """Adaptive threshold offset [mV] (stays 0 unless ``theta_plus > 0``)."""
 
 
 class LIFCond(AbstractNeuron):
-    """Conductance-based LIF (the Song, Miller & Abbott 2000 form).
+    """Conductance-based LIF (the Song, Miller & Abbott 2000 form), optionally with an
+    adaptive threshold (Diehl & Cook 2015).
 
     ``tau_m·dv/dt = (e_leak − v) + g_exc·(e_exc − v) + g_inh·(e_inh − v)``,
     ``dg_x/dt = −g_x/tau_x``; conductances are in units of the leak conductance and an
     arriving spike adds its weight to ``g_x``. Over a step the conductances are held
     fixed, which makes the voltage equation linear and solved exactly (exponential
-    Euler); they then decay exactly. Spike when ``v ≥ v_th``; ``v ← v_reset`` for ``t_ref``.
+    Euler); they then decay exactly. Spike when ``v ≥ v_th + theta``; ``v ← v_reset`` for
+    ``t_ref``.
+
+    The adaptive threshold (intrinsic plasticity, Diehl & Cook 2015) is
+    ``dtheta/dt = −theta/tau_theta`` with ``theta ← theta + theta_plus`` at each spike;
+    ``theta`` starts at 0. With the default ``theta_plus = 0`` it stays 0 and the neuron
+    is the plain LIF above, bit for bit. Diehl & Cook write the threshold as
+    ``v_th − offset + theta`` with ``theta`` starting at ``offset = 20`` mV, which is this
+    model with ``theta`` shifted by 20 mV (except that their ``theta`` decays toward
+    ``−offset``, a drift of < 2 mV over 10⁴ s at ``tau_theta = 10⁷`` ms).
 
     Args:
         tau_m: membrane time constant [ms].
@@ -44,9 +57,13 @@ class LIFCond(AbstractNeuron):
         tau_inh: inhibitory conductance time constant [ms].
         t_ref: refractory period [ms].
         v_init: initial membrane potential [mV] (default ``e_leak``).
+        theta_plus: threshold increase per spike [mV], >= 0 (0: fixed threshold).
+        tau_theta: decay time constant of ``theta`` [ms], > 0; ``inf`` freezes ``theta``
+            (with ``theta_plus = 0``: a learned threshold kept fixed, e.g. for testing).
 
     References:
         Song, Miller & Abbott (2000), Nat. Neurosci. 3:919.
+        Diehl & Cook (2015), Front. Comput. Neurosci. 9:99 (adaptive threshold).
     """
 
     tau_m: Array
@@ -59,6 +76,8 @@ class LIFCond(AbstractNeuron):
     tau_inh: Array
     t_ref: Array
     v_init: Array
+    theta_plus: Array
+    tau_theta: Array
 
     def __init__(
         self,
@@ -72,16 +91,24 @@ class LIFCond(AbstractNeuron):
         tau_inh: float = 5.0,
         t_ref: float = 0.0,
         v_init: float | None = None,
+        theta_plus: float = 0.0,
+        tau_theta: float = 1e7,
     ):
         for name, value in (("tau_m", tau_m), ("tau_exc", tau_exc), ("tau_inh", tau_inh)):
             check_positive(name, value, "LIFCond: ")
         check_nonnegative("t_ref", t_ref, "LIFCond: ")
+        check_nonnegative("theta_plus", theta_plus, "LIFCond: ")
+        if not np.all(np.asarray(tau_theta, dtype=float) > 0):  # inf allowed: no decay
+            raise ValueError(
+                f"LIFCond: tau_theta must be > 0 [ms] (inf: no decay), got {tau_theta!r}."
+            )
         self.tau_m, self.e_leak = as_param(tau_m), as_param(e_leak)
         self.v_th, self.v_reset = as_param(v_th), as_param(v_reset)
         self.e_exc, self.e_inh = as_param(e_exc), as_param(e_inh)
         self.tau_exc, self.tau_inh = as_param(tau_exc), as_param(tau_inh)
         self.t_ref = as_param(t_ref)
         self.v_init = as_param(e_leak if v_init is None else v_init)
+        self.theta_plus, self.tau_theta = as_param(theta_plus), as_param(tau_theta)
 
     def init(self, n: int, dt: float) -> LIFCondState:
         zeros = jnp.zeros(n, float)
@@ -90,6 +117,7 @@ class LIFCond(AbstractNeuron):
             zeros,
             zeros,
             jnp.zeros(n, jnp.int32),
+            zeros,
         )
 
     def step(self, state: LIFCondState, inputs: dict[str, Array], drive: None, dt: float):
@@ -102,7 +130,7 @@ class LIFCond(AbstractNeuron):
             state.v,
             v_integrated,
             state.refractory,
-            self.v_th,
+            self.v_th + state.theta,
             self.v_reset,
             refractory_steps(self.t_ref, dt),
         )
@@ -111,5 +139,6 @@ class LIFCond(AbstractNeuron):
             g_exc * jnp.exp(-dt / self.tau_exc),
             g_inh * jnp.exp(-dt / self.tau_inh),
             refractory,
+            state.theta * jnp.exp(-dt / self.tau_theta) + jnp.where(spikes, self.theta_plus, 0.0),
         )
         return new, spikes
