@@ -23,8 +23,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import equinox as eqx
-import jax.numpy as jnp
 import numpy as np
 
 from .. import connectivity
@@ -125,16 +123,6 @@ def build(config: Vogels2011Config) -> tuple[Network, dict]:
     return net, {"plastic": plastic, **monitors}
 
 
-def set_learning_rate(net: Network, projection: Projection, eta: float) -> None:
-    """Change the learning rate of ``projection``'s rule between runs (no recompilation:
-    the rate is an array leaf of the network's spec)."""
-    net.build()
-    index = net.projections.index(projection)
-    net.spec = eqx.tree_at(
-        lambda spec: spec.projections[index].rule.eta, net.spec, jnp.asarray(eta, float)
-    )
-
-
 def _rate(times: np.ndarray, n: int, start: float, stop: float) -> float:
     """Mean rate [Hz] of ``n`` neurons in [start, stop) ms."""
     count = np.count_nonzero((times >= start) & (times < stop))
@@ -164,7 +152,7 @@ def run(config: Vogels2011Config, progress: bool = True) -> tuple[dict, dict]:
     first = min(c.plastic_after, c.duration)
     net.run(first, chunk_size=c.chunk_size, progress=progress)
     if c.duration > first:
-        set_learning_rate(net, mon["plastic"], c.eta / G_LEAK)
+        net.set_param(mon["plastic"], "eta", c.eta / G_LEAK)  # no recompilation
         net.run(c.duration - first, chunk_size=c.chunk_size, progress=progress)
     wall = time.perf_counter() - start
     pre, post = mon["plastic"].connectivity.canonical_indices()
