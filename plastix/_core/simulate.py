@@ -66,7 +66,7 @@ def run(
     def body(carry, drive_row):
         net, bufs = carry
         done = net.step
-        net, spikes = step(spec, net, drive_row)
+        net, spikes = step(spec, net, drive_row, key)
         new_bufs = []
         for buf, rec in zip(bufs, periodic, strict=True):
             offset = (-first) % rec.every

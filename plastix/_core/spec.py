@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Int
+from jaxtyping import Array, Int
 
 from ..connectivity._base import AbstractConnectivity
 from ..neurons._base import AbstractPopulationModel, ModelState
@@ -89,8 +89,9 @@ class NetworkState(NamedTuple):
     step: Int[Array, ""]
     """Absolute index of the next step."""
     populations: tuple[ModelState, ...]
-    history: tuple[Bool[Array, "L n"], ...]
-    """Per population, the spikes of the last ``L`` steps (slot ``k % L`` holds step k)."""
+    history: tuple[Array, ...]
+    """Per population, the spikes (or rates) of the last ``L`` steps, ``[L, n]`` (slot
+    ``k % L`` holds step k)."""
     projections: tuple[ProjectionState, ...]
 
 
@@ -98,7 +99,8 @@ def init_state(spec: NetworkSpec, weights: tuple[Array, ...]) -> NetworkState:
     """The state at step 0 with the given initial weights (one array per projection)."""
     populations = tuple(p.model.init(p.n, spec.dt) for p in spec.populations)
     history = tuple(
-        jnp.zeros((spec.history_length(i), p.n), bool) for i, p in enumerate(spec.populations)
+        jnp.zeros((spec.history_length(i), p.n), float if p.model.emits_rates else bool)
+        for i, p in enumerate(spec.populations)
     )
     projections = []
     for proj, w in zip(spec.projections, weights, strict=True):

@@ -3,12 +3,14 @@
 The order of the phases is the contract of ``docs/semantics.md``:
 
 1. deliver the presynaptic spikes arriving now (after the axonal delay) to the
-   postsynaptic inputs, with the weights from before this step's plasticity;
-2. step every population (neurons and spike sources) → this step's spikes;
-3. plasticity: decay the traces to now; ``on_pre`` for arrived spikes (reading post
-   traces without this step's post spikes); add the arrivals to the pre traces; then
-   ``on_post`` for postsynaptic spikes (so an arrival counts as preceding a post spike of
-   the same step: it was delivered before the neurons stepped);
+   postsynaptic inputs, with the weights from before this step's plasticity, each scaled
+   by the rule's ``transmit`` factor (short-term plasticity) when it has one;
+2. step every population (neurons and spike sources) → this step's spikes (or rates);
+3. plasticity: decay the traces to now; let the rule ``observe`` the postsynaptic
+   neurons' new state; ``on_pre`` for arrived spikes (reading post traces without this
+   step's post spikes); add the arrivals to the pre traces; then ``on_post`` for
+   postsynaptic spikes (so an arrival counts as preceding a post spike of the same step:
+   it was delivered before the neurons stepped);
 4. add this step's postsynaptic spikes to the post traces; then a clock-driven rule
    updates all its synapses, and a rule with a modulator population takes that
    population's spikes of this step;
@@ -51,18 +53,30 @@ def buffer_size(capacity: int, n: int) -> int:
     return min(capacity, n)
 
 
-def deliver(proj: ProjectionSpec, w: Array, arrived: Array, buffer: EventBuffer | None) -> Array:
-    """Summed weights of the arrived spikes per postsynaptic neuron."""
+def deliver(
+    proj: ProjectionSpec,
+    w: Array,
+    arrived: Array,
+    buffer: EventBuffer | None,
+    scale: Array | None = None,
+) -> Array:
+    """Summed weights of the arrived spikes per postsynaptic neuron; ``scale`` (per
+    presynaptic slot, optional) multiplies what each spike transmits."""
     conn = proj.connectivity
+    scaled = arrived
+    if scale is not None:
+        scale = scale.reshape(arrived.shape) if proj.per_synapse_delays else scale
+        scaled = jnp.where(arrived, scale, 0.0) if arrived.dtype == jnp.bool_ else arrived * scale
     if proj.per_synapse_delays:
-        return conn.propagate_synapses(w, arrived)
+        return conn.propagate_synapses(w, scaled)
     if buffer is None:
-        return conn.propagate(w, arrived)
+        return conn.propagate(w, scaled)
+    event_scale = None if scale is None else scale.at[buffer.ids].get(mode="fill", fill_value=0)
     return _with_fallback(
         proj,
         buffer,
-        lambda: conn.propagate_events(w, buffer.ids),
-        lambda: conn.propagate(w, arrived),
+        lambda: conn.propagate_events(w, buffer.ids, event_scale),
+        lambda: conn.propagate(w, scaled),
     )
 
 
@@ -71,13 +85,17 @@ def plasticity(
     state: ProjectionState,
     arrived: Array,
     pre_buffer: EventBuffer | None,
-    post_spikes: Bool[Array, " n_post"],
+    post_spikes: Array,
     dt: float,
     modulator_spikes: Bool[Array, " n_mod"] | None = None,
+    post_state: Any = None,
+    key: Array | None = None,
+    rates: tuple[bool, bool] = (False, False),
 ) -> ProjectionState:
-    """Phases 3 and 4 for one plastic projection."""  # see the module docstring
+    """Phases 3 and 4 for one plastic projection; ``rates`` says whether the pre and the
+    post population emit rates (their spike-triggered updates are then skipped)."""
     rule, conn = proj.rule, proj.connectivity
-    traces = rule.decay(state.rule, dt)
+    traces = rule.observe(rule.decay(state.rule, dt), post_state)
     per_synapse = proj.per_synapse_delays
 
     def on_pre(w: Array, pre: Array, post: Array, syn: Array) -> Array:
@@ -90,7 +108,9 @@ def plasticity(
     # The values a rule updates: the weights, with its per-synapse variables if it has any.
     w = state.w if state.synapses is None else (state.w, state.synapses)
     # on_pre: the synapses whose presynaptic spike arrived.
-    if per_synapse or pre_buffer is None:
+    if rates[0]:
+        pass
+    elif per_synapse or pre_buffer is None:
         selected = arrived if per_synapse else conn.pre_selected(arrived)
         w = conn.apply_masked(w, selected, on_pre)
     else:
@@ -107,7 +127,9 @@ def plasticity(
     pre_spikes = arrived.reshape(-1) if per_synapse else arrived
     traces = rule.increment_pre(traces, pre_spikes)
     # on_post: the synapses of the postsynaptic neurons that spiked.
-    if proj.post_capacity is None:
+    if rates[1]:
+        pass
+    elif proj.post_capacity is None:
         w = branch(
             jnp.any(post_spikes),
             lambda w: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
@@ -126,8 +148,17 @@ def plasticity(
         )
     traces = rule.increment_post(traces, post_spikes)
     if rule.clock_driven:  # all synapses (absent ones of a masked Dense left alone)
-        updated = rule.update(traces, w, dt)
+        pre, post, _ = conn.synapse_indices()
+        if per_synapse:
+            pre = jnp.arange(proj.n_pre_slots).reshape(conn.synapse_shape)
+        pre = jnp.broadcast_to(pre, conn.synapse_shape)
+        post = jnp.broadcast_to(post, conn.synapse_shape)
         exists = conn.exists()
+        if exists is not None:
+            post = jnp.where(exists, post, conn.n_post)
+        if key is None:
+            key = jax.random.key(0)
+        updated = rule.update(traces, w, pre, post, dt, key)
         if exists is not None:
             updated = jax.tree_util.tree_map(
                 lambda new, old: jnp.where(exists, new, old), updated, w
@@ -140,13 +171,20 @@ def plasticity(
     return ProjectionState(w[0], traces, overflow, w[1])
 
 
+def rule_key(key: Array, projection: int, step: Array) -> Array:
+    """The random key of a projection's rule in one step (independent of chunking)."""
+    rules = jax.random.fold_in(key, 0x7FFFFFFF)  # apart from the populations' keys
+    return jax.random.fold_in(jax.random.fold_in(rules, projection), step)
+
+
 def step(
-    spec: NetworkSpec, state: NetworkState, drives: tuple[Any, ...]
-) -> tuple[NetworkState, tuple[Bool[Array, " n"], ...]]:
-    """Advance the network by one step; ``drives`` holds each population's drive row.
+    spec: NetworkSpec, state: NetworkState, drives: tuple[Any, ...], key: Array | None = None
+) -> tuple[NetworkState, tuple[Array, ...]]:
+    """Advance the network by one step; ``drives`` holds each population's drive row and
+    ``key`` is the run's random key (for stochastic rules; see ``rule_key``).
 
     Returns:
-        The new state and the spikes of every population in this step.
+        The new state and the spikes (or rates) of every population in this step.
     """
     k = state.step
     inputs = [{r: jnp.zeros(p.n, float) for r in p.model.receptors} for p in spec.populations]
@@ -162,9 +200,14 @@ def step(
                 projections[i] = projections[i]._replace(
                     overflow=jnp.maximum(projections[i].overflow, needed)
                 )
+        scale = None
+        if proj.rule is not None:
+            slots = arrived.reshape(-1) if proj.per_synapse_delays else arrived
+            rule_state, scale = proj.rule.transmit(projections[i].rule, slots, spec.dt)
+            projections[i] = projections[i]._replace(rule=rule_state)
         target = inputs[proj.post]
         target[proj.receptor] = target[proj.receptor] + deliver(
-            proj, projections[i].w, arrived, buffer
+            proj, projections[i].w, arrived, buffer, scale
         )
         arrived_all.append(arrived)
         buffers.append(buffer)
@@ -188,6 +231,12 @@ def step(
                 spikes[proj.post],
                 spec.dt,
                 modulator,
+                post_state=pop_states[proj.post],
+                key=None if key is None else rule_key(key, i, k),
+                rates=(
+                    spec.populations[proj.pre].model.emits_rates,
+                    spec.populations[proj.post].model.emits_rates,
+                ),
             )
     # 5. delay history
     history = tuple(h.at[k % h.shape[0]].set(s) for h, s in zip(state.history, spikes, strict=True))

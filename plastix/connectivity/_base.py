@@ -74,16 +74,22 @@ class AbstractConnectivity(eqx.Module):
         """Mask of existing synapses over ``synapse_shape``, or None when all exist."""
 
     @abc.abstractmethod
-    def propagate(self, w: Array, arrived: Bool[Array, " n_pre"]) -> Array:
-        """Summed weight of arrived presynaptic spikes per postsynaptic neuron [n_post]."""
+    def propagate(self, w: Array, arrived: Array) -> Array:
+        """Summed weight of arrived presynaptic spikes per postsynaptic neuron [n_post].
+
+        ``arrived`` [n_pre] holds booleans (spikes) or numbers (rates, or spikes scaled
+        by short-term plasticity): each synapse contributes ``w * arrived[pre]``."""
 
     @abc.abstractmethod
-    def propagate_synapses(self, w: Array, arrived: Bool[Array, "..."]) -> Array:
-        """Like ``propagate`` with an arrival flag per synapse (per-synapse delays)."""
+    def propagate_synapses(self, w: Array, arrived: Array) -> Array:
+        """Like ``propagate`` with an arrival value per synapse (per-synapse delays)."""
 
     @abc.abstractmethod
-    def propagate_events(self, w: Array, pre_ids: Int[Array, " k"]) -> Array:
-        """Event path of ``propagate``: ``pre_ids`` lists the arrived presynaptic neurons."""
+    def propagate_events(
+        self, w: Array, pre_ids: Int[Array, " k"], scale: Array | None = None
+    ) -> Array:
+        """Event path of ``propagate``: ``pre_ids`` lists the arrived presynaptic neurons,
+        ``scale`` [k] (optional) what each of them transmits (1 when None)."""
 
     @abc.abstractmethod
     def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
@@ -127,6 +133,13 @@ class AbstractConnectivity(eqx.Module):
         """Per-synapse flag: the synapse's postsynaptic neuron is in ``fired``."""
         _, post, _ = self.synapse_indices()
         return jnp.broadcast_to(fired[post], self.synapse_shape)
+
+
+def weighted(w: Array, arrived: Array) -> Array:
+    """``w`` where a spike arrived (booleans), else ``w * arrived`` (numbers)."""
+    if arrived.dtype == jnp.bool_:
+        return jnp.where(arrived, w, 0)
+    return w * arrived.astype(w.dtype)
 
 
 def check_indices(

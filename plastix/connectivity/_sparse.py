@@ -15,10 +15,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Int
+from jaxtyping import Array, Int
 
 from .._checks import check_int_at_least
-from ._base import AbstractConnectivity, SynapseFn, check_indices
+from ._base import AbstractConnectivity, SynapseFn, check_indices, weighted
 
 
 def _index(groups: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -89,11 +89,11 @@ class AbstractSparse(AbstractConnectivity):
     def exists(self) -> None:
         return None
 
-    def propagate(self, w: Array, arrived: Bool[Array, " n_pre"]) -> Array:
+    def propagate(self, w: Array, arrived: Array) -> Array:
         return self.propagate_synapses(w, arrived[self.pre])
 
-    def propagate_synapses(self, w: Array, arrived: Bool[Array, " n_syn"]) -> Array:
-        return jax.ops.segment_sum(jnp.where(arrived, w, 0), self.post, self.n_post)
+    def propagate_synapses(self, w: Array, arrived: Array) -> Array:
+        return jax.ops.segment_sum(weighted(w, arrived), self.post, self.n_post)
 
     def _gather(self, ids: Array, ptr: Array, perm: Array, width: int) -> Array:
         """Synapse ids ``[k, width]`` of the neurons ``ids``; unused slots hold n_syn."""
@@ -111,9 +111,13 @@ class AbstractSparse(AbstractConnectivity):
         new = fn(gathered, pre, post, syn)
         return jax.tree_util.tree_map(lambda a, n: a.at[syn].set(n, mode="drop"), values, new)
 
-    def propagate_events(self, w: Array, pre_ids: Int[Array, " k"]) -> Array:
+    def propagate_events(
+        self, w: Array, pre_ids: Int[Array, " k"], scale: Array | None = None
+    ) -> Array:
         syn = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
         weight = w.at[syn].get(mode="fill", fill_value=0)
+        if scale is not None:
+            weight = weight * scale[:, None]
         post = self.post.at[syn].get(mode="fill", fill_value=self.n_post)
         return jnp.zeros(self.n_post, w.dtype).at[post].add(weight, mode="drop")
 

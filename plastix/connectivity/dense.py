@@ -11,7 +11,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Int
 
 from .._checks import check_int_at_least
-from ._base import AbstractConnectivity, SynapseFn
+from ._base import AbstractConnectivity, SynapseFn, weighted
 
 
 class Dense(AbstractConnectivity):
@@ -81,14 +81,18 @@ class Dense(AbstractConnectivity):
     def _masked_weights(self, w: Array) -> Array:
         return w if self.mask is None else jnp.where(self.mask, w, 0)
 
-    def propagate(self, w: Array, arrived: Bool[Array, " n_pre"]) -> Array:
+    def propagate(self, w: Array, arrived: Array) -> Array:
         return arrived.astype(w.dtype) @ self._masked_weights(w)
 
-    def propagate_synapses(self, w: Array, arrived: Bool[Array, "n_pre n_post"]) -> Array:
-        return jnp.sum(jnp.where(arrived, self._masked_weights(w), 0), axis=0)
+    def propagate_synapses(self, w: Array, arrived: Array) -> Array:
+        return jnp.sum(weighted(self._masked_weights(w), arrived), axis=0)
 
-    def propagate_events(self, w: Array, pre_ids: Int[Array, " k"]) -> Array:
+    def propagate_events(
+        self, w: Array, pre_ids: Int[Array, " k"], scale: Array | None = None
+    ) -> Array:
         rows = self._masked_weights(w).at[pre_ids].get(mode="fill", fill_value=0)
+        if scale is not None:
+            rows = rows * scale[:, None]
         return jnp.sum(rows, axis=0)
 
     def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:

@@ -152,6 +152,16 @@ class Network:
             pre_capacity, post_capacity = (
                 proj.capacity if isinstance(proj.capacity, tuple) else (proj.capacity,) * 2
             )
+            for side, pop, capacity in (
+                ("pre", proj.pre, pre_capacity),
+                ("post", proj.post, post_capacity),
+            ):
+                if pop.model.emits_rates and capacity is not None:
+                    raise ValueError(
+                        f"Projection {proj.name!r}: its {side}synaptic population "
+                        f"{pop.name!r} emits rates, not spikes, so it has no spike events; "
+                        f"leave its capacity None (got {capacity})."
+                    )
             projections.append(
                 ProjectionSpec(
                     name=proj.name,
@@ -187,6 +197,11 @@ class Network:
             target = pop_index[id(monitor.target)]
             size = monitor.target.n
             kind = "spikes" if monitor.what == "spikes" else "state"
+            if kind == "spikes" and monitor.target.model.emits_rates:
+                raise ValueError(
+                    f"Monitor: {monitor.target.name!r} emits rates, not spikes; record its "
+                    f"rate with Monitor({monitor.target.name}, 'rate') instead."
+                )
             if kind == "state":
                 fields = getattr(self.state.populations[target], "_fields", ())
                 if monitor.what not in fields:

@@ -23,6 +23,10 @@ class AbstractPopulationModel(eqx.Module):
     receptors: ClassVar[tuple[str, ...]] = ()
     """Names of the synaptic inputs a projection can target (empty for spike sources)."""
 
+    emits_rates: ClassVar[bool] = False
+    """Whether ``step`` returns a rate (a float per unit, delivered as ``w * rate``)
+    instead of spikes (booleans)."""
+
     def prepare(self, n: int, dt: float) -> None:  # noqa: B027 (optional hook)
         """Validate the model for ``n`` units at step ``dt`` [ms]; raise ValueError if bad."""
 
@@ -44,7 +48,8 @@ class AbstractPopulationModel(eqx.Module):
     def step(
         self, state: ModelState, inputs: dict[str, Array], drive: Any, dt: float
     ) -> tuple[ModelState, Bool[Array, " n"]]:
-        """Advance one step of ``dt`` [ms]; ``inputs`` maps receptor → summed weights."""
+        """Advance one step of ``dt`` [ms]; ``inputs`` maps receptor → summed weights.
+        Returns the new state and this step's spikes (or rates, see ``emits_rates``)."""
 
 
 class AbstractNeuron(AbstractPopulationModel):

@@ -8,11 +8,15 @@ synapse (then a presynaptic trace is kept per synapse, because each synapse sees
 spike at its own arrival time).
 
 In one step the projection calls, in this order (see ``docs/semantics.md``):
-``decay`` → ``on_pre`` (synapses whose presynaptic spike arrived) → ``increment_pre``
-with the arrivals → ``on_post`` (synapses whose postsynaptic neuron spiked) →
-``increment_post`` with the postsynaptic spikes → ``update`` (all synapses; only for
-``clock_driven`` rules) → ``modulate`` with the spikes of the projection's modulator
-population, if it has one.
+``transmit`` with the arrivals (before they are delivered: short-term plasticity scales
+what each spike transmits) → [the neurons step] → ``decay`` → ``observe`` (the
+postsynaptic neurons' new state) → ``on_pre`` (synapses whose presynaptic spike arrived)
+→ ``increment_pre`` with the arrivals → ``on_post`` (synapses whose postsynaptic neuron
+spiked) → ``increment_post`` with the postsynaptic spikes → ``update`` (all synapses;
+only for ``clock_driven`` rules) → ``modulate`` with the spikes of the projection's
+modulator population, if it has one. When a population emits rates instead of spikes
+(a rate population), its values take the place of the spikes in ``increment_pre`` /
+``increment_post`` and the spike-triggered ``on_pre`` / ``on_post`` are skipped.
 
 Most rules keep traces per neuron only. A rule that needs variables per synapse (a
 pairing state, an eligibility trace) returns them from ``init_synapses``; its
@@ -65,10 +69,36 @@ class AbstractRule(eqx.Module):
     clock_driven: ClassVar[bool] = False
     """Whether the rule also updates every synapse at every step (``update``)."""
 
-    def update(self, state: RuleState, values: Any, dt: float) -> Any:
+    def update(
+        self,
+        state: RuleState,
+        values: Any,
+        pre: Int[Array, "..."],
+        post: Int[Array, "..."],
+        dt: float,
+        key: Array,
+    ) -> Any:
         """Clock-driven update of all synapses' values, after the spike-triggered ones
-        (only called when ``clock_driven``)."""
+        (only called when ``clock_driven``).
+
+        ``pre``/``post`` are each synapse's presynaptic slot and postsynaptic neuron,
+        broadcast to the synapse shape; an absent synapse of a masked ``Dense`` has
+        ``post = n_post`` (out of range: ``segment_sum`` drops it) and its result is
+        discarded. ``key`` is a fresh random key for this step and projection, made from
+        the network seed and the absolute step (results do not depend on chunking).
+        """
         return values
+
+    def transmit(self, state: RuleState, arrived: Array, dt: float) -> tuple[RuleState, Any]:
+        """Before delivery: the factor scaling what each arrived spike transmits (per
+        presynaptic slot; short-term plasticity), or None for 1. ``state`` is as of the
+        end of the previous step (advance it by ``dt`` here if it needs the present)."""
+        return state, None
+
+    def observe(self, state: RuleState, post_state: Any) -> RuleState:
+        """Read what the rule needs from the postsynaptic population's state after this
+        step (a membrane potential, a filtered voltage), right after ``decay``."""
+        return state
 
     def modulate(self, state: RuleState, spikes: Bool[Array, " n"]) -> RuleState:
         """Take this step's spikes of the projection's modulator population (a

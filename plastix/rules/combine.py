@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 from jaxtyping import Array
 
 from ._base import AbstractRule
@@ -54,10 +55,15 @@ class Chain(AbstractRule):
     def clock_driven(self) -> bool:  # type: ignore[override]
         return any(rule.clock_driven for rule in self.rules)
 
-    def update(self, state: tuple, values: Any, dt: float) -> Any:
+    def update(
+        self, state: tuple, values: Any, pre: Array, post: Array, dt: float, key: Array
+    ) -> Any:
+        def one(i: int, rule: AbstractRule, s: Any, v: Any) -> Any:
+            return rule.update(s, v, pre, post, dt, jax.random.fold_in(key, i))
+
         if not isinstance(values, tuple):
-            for rule, s in zip(self.rules, state, strict=True):
-                values = rule.update(s, values, dt) if rule.clock_driven else values
+            for i, (rule, s) in enumerate(zip(self.rules, state, strict=True)):
+                values = one(i, rule, s, values) if rule.clock_driven else values
             return values
         w, synapses = values
         synapses = list(synapses)
@@ -65,10 +71,23 @@ class Chain(AbstractRule):
             if not rule.clock_driven:
                 continue
             if synapses[i] is None:
-                w = rule.update(s, w, dt)
+                w = one(i, rule, s, w)
             else:
-                w, synapses[i] = rule.update(s, (w, synapses[i]), dt)
+                w, synapses[i] = one(i, rule, s, (w, synapses[i]))
         return w, tuple(synapses)
+
+    def transmit(self, state: tuple, arrived: Array, dt: float) -> tuple[tuple, Any]:
+        """Each rule's factor in turn; the spike transmits their product."""
+        scale, new = None, []
+        for rule, s in zip(self.rules, state, strict=True):
+            s, factor = rule.transmit(s, arrived, dt)
+            new.append(s)
+            if factor is not None:
+                scale = factor if scale is None else scale * factor
+        return tuple(new), scale
+
+    def observe(self, state: tuple, post_state: Any) -> tuple:
+        return tuple(rule.observe(s, post_state) for rule, s in zip(self.rules, state, strict=True))
 
     def modulate(self, state: tuple, spikes: Array) -> tuple:
         return tuple(rule.modulate(s, spikes) for rule, s in zip(self.rules, state, strict=True))

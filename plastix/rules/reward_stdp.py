@@ -144,7 +144,15 @@ class RewardSTDP(AbstractRule):
     def increment_post(self, state: RewardSTDPState, post: Array) -> RewardSTDPState:
         return state._replace(y=bump_trace(state.y, post, self.nearest))
 
-    def update(self, state: RewardSTDPState, values: tuple, dt: float) -> tuple:
+    def update(
+        self,
+        state: RewardSTDPState,
+        values: tuple,
+        pre: Array,
+        post: Array,
+        dt: float,
+        key: Array,
+    ) -> tuple:
         """The clock-driven weight update, on all synapses, at the end of every period."""
         every = max(1, round(self.period / dt))
 
