@@ -148,6 +148,8 @@ class Network:
             populations.append(PopulationSpec(pop.name, pop.n, pop.model))
         projections, weights = [], []
         for i, proj in enumerate(self.projections):
+            if proj.rule is not None:
+                proj.rule.prepare(self.dt)
             delay, delays, max_delay = self._delay_steps(proj, i)
             pre_capacity, post_capacity = (
                 proj.capacity if isinstance(proj.capacity, tuple) else (proj.capacity,) * 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
 from .._checks import as_param, check_nonnegative, check_positive
@@ -22,6 +23,8 @@ class LIFState(NamedTuple):
     """Inhibitory synaptic current [pA] (negative for inhibition)."""
     refractory: Int[Array, " n"]
     """Refractory steps left."""
+    theta: Float[Array, " n"]
+    """Adaptive threshold offset [mV] (stays 0 unless ``theta_plus > 0``)."""
 
 
 class LIF(AbstractNeuron):
@@ -29,9 +32,12 @@ class LIF(AbstractNeuron):
 
     ``dv/dt = (v_rest − v)/tau_m + (i_exc + i_inh + i_e)/c_m``,
     ``di_x/dt = −i_x/tau_syn_x``; an arriving spike adds its weight [pA] to ``i_x``.
-    Spike when ``v ≥ v_th``; then ``v ← v_reset`` for ``t_ref``. The linear system is
-    integrated with its exact propagator (as NEST's ``iaf_psc_exp``); see
-    ``docs/semantics.md`` for the step order.
+    Spike when ``v ≥ v_th + theta``; then ``v ← v_reset`` for ``t_ref``. The linear system
+    is integrated with its exact propagator (as NEST's ``iaf_psc_exp``); see
+    ``docs/semantics.md`` for the step order. Adaptive threshold (intrinsic plasticity,
+    homeostasis of the rate): ``dtheta/dt = −theta/tau_theta``, ``theta ← theta +
+    theta_plus`` at each spike (``theta`` starts at 0; off with the default
+    ``theta_plus = 0``).
 
     Args:
         tau_m: membrane time constant [ms].
@@ -44,6 +50,8 @@ class LIF(AbstractNeuron):
         t_ref: refractory period [ms].
         i_e: constant external current [pA].
         v_init: initial membrane potential [mV] (default ``v_rest``).
+        theta_plus: threshold increase per spike [mV], >= 0 (0: fixed threshold).
+        tau_theta: decay time constant of ``theta`` [ms], > 0 (``inf``: no decay).
     """
 
     tau_m: Array
@@ -56,6 +64,8 @@ class LIF(AbstractNeuron):
     t_ref: Array
     i_e: Array
     v_init: Array
+    theta_plus: Array
+    tau_theta: Array
 
     def __init__(
         self,
@@ -69,7 +79,12 @@ class LIF(AbstractNeuron):
         t_ref: float = 2.0,
         i_e: float = 0.0,
         v_init: float | None = None,
+        theta_plus: float = 0.0,
+        tau_theta: float = 1e7,
     ):
+        check_nonnegative("theta_plus", theta_plus, "LIF: ")
+        if not np.all(np.asarray(tau_theta, dtype=float) > 0):  # inf allowed: no decay
+            raise ValueError(f"LIF: tau_theta must be > 0 [ms] (inf: no decay), got {tau_theta!r}.")
         for name, value in (
             ("tau_m", tau_m),
             ("c_m", c_m),
@@ -89,6 +104,7 @@ class LIF(AbstractNeuron):
         self.tau_syn_exc, self.tau_syn_inh = as_param(tau_syn_exc), as_param(tau_syn_inh)
         self.t_ref, self.i_e = as_param(t_ref), as_param(i_e)
         self.v_init = as_param(v_rest if v_init is None else v_init)
+        self.theta_plus, self.tau_theta = as_param(theta_plus), as_param(tau_theta)
 
     def init(self, n: int, dt: float) -> LIFState:
         zeros = jnp.zeros(n, float)
@@ -97,6 +113,7 @@ class LIF(AbstractNeuron):
             zeros,
             zeros,
             jnp.zeros(n, jnp.int32),
+            zeros,
         )
 
     def _current_propagator(self, tau_syn: Array, dt: float) -> Array:
@@ -120,7 +137,7 @@ class LIF(AbstractNeuron):
             state.v,
             v_integrated,
             state.refractory,
-            self.v_th,
+            self.v_th + state.theta,
             self.v_reset,
             refractory_steps(self.t_ref, dt),
         )
@@ -129,5 +146,6 @@ class LIF(AbstractNeuron):
             i_exc * jnp.exp(-dt / self.tau_syn_exc),
             i_inh * jnp.exp(-dt / self.tau_syn_inh),
             refractory,
+            state.theta * jnp.exp(-dt / self.tau_theta) + jnp.where(spikes, self.theta_plus, 0.0),
         )
         return new, spikes

@@ -12,7 +12,9 @@ from .pair_stdp import PairSTDP as PairSTDP
 from .pair_stdp import PairSTDPState as PairSTDPState
 from .reward_stdp import RewardSTDP as RewardSTDP
 from .reward_stdp import RewardSTDPState as RewardSTDPState
+from .synaptic_scaling import SynapticScaling as SynapticScaling
 from .traces import bump_trace as bump_trace
 from .traces import decay_trace as decay_trace
 from .triplet_stdp import TRIPLET_PRESETS as TRIPLET_PRESETS
 from .triplet_stdp import TripletSTDP as TripletSTDP
+from .weight_normalization import WeightNormalization as WeightNormalization

@@ -35,8 +35,23 @@ from jaxtyping import Array, Bool, Int
 RuleState = Any
 
 
+def period_steps(period: float, dt: float, where: str = "") -> int:
+    """Steps in ``period`` [ms]; raises ValueError unless it is a whole multiple of ``dt``."""
+    steps = round(period / dt)
+    if steps < 1 or abs(steps * dt - period) > 1e-9 * max(1.0, period):
+        raise ValueError(
+            f"{where}period must be a whole multiple of dt = {dt} ms (so that no update is "
+            f"skipped or shifted), got period={period} ms."
+        )
+    return steps
+
+
 class AbstractRule(eqx.Module):
     """A plasticity rule: parameters are array fields, so ``jax.grad``/``vmap`` reach them."""
+
+    def prepare(self, dt: float) -> None:  # noqa: B027 (optional hook)
+        """Validate the rule for the step ``dt`` [ms] (called when the network is built);
+        raise ValueError if it cannot run at that step."""
 
     @abc.abstractmethod
     def init(self, n_pre: int, n_post: int) -> RuleState:

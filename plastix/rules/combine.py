@@ -41,6 +41,10 @@ class Chain(AbstractRule):
                 w, synapses[i] = getattr(rule, method)(s, (w, synapses[i]), pre, post)
         return w, tuple(synapses)
 
+    def prepare(self, dt: float) -> None:
+        for rule in self.rules:
+            rule.prepare(dt)
+
     def decay(self, state: tuple, dt: float) -> tuple:
         self._check(state)
         return tuple(rule.decay(s, dt) for rule, s in zip(self.rules, state, strict=True))

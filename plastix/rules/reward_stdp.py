@@ -10,7 +10,7 @@ from jaxtyping import Array, Float, Int
 
 from .._backend import branch
 from .._checks import as_param, check_nonnegative, check_positive
-from ._base import AbstractRule
+from ._base import AbstractRule, period_steps
 from .traces import bump_trace, decay_trace
 
 
@@ -113,6 +113,9 @@ class RewardSTDP(AbstractRule):
 
     clock_driven = True
 
+    def prepare(self, dt: float) -> None:
+        period_steps(self.period, dt, "RewardSTDP: ")
+
     def init(self, n_pre: int, n_post: int) -> RewardSTDPState:
         zero = jnp.zeros((), float)
         return RewardSTDPState(
@@ -154,7 +157,7 @@ class RewardSTDP(AbstractRule):
         key: Array,
     ) -> tuple:
         """The clock-driven weight update, on all synapses, at the end of every period."""
-        every = max(1, round(self.period / dt))
+        every = period_steps(self.period, dt, "RewardSTDP: ")
 
         def apply(values: tuple) -> tuple:
             w, c = values
