@@ -40,6 +40,7 @@ from .rules import InhibitorySTDP as InhibitorySTDP
 from .rules import PairSTDP as PairSTDP
 from .rules import RewardSTDP as RewardSTDP
 from .rules import TripletSTDP as TripletSTDP
+from .rules import TsodyksMarkram as TsodyksMarkram
 from .rules import chain as chain
 
 __version__ = "0.1.0"

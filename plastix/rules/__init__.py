@@ -12,6 +12,7 @@ from .pair_stdp import PairSTDP as PairSTDP
 from .pair_stdp import PairSTDPState as PairSTDPState
 from .reward_stdp import RewardSTDP as RewardSTDP
 from .reward_stdp import RewardSTDPState as RewardSTDPState
+from .short_term import TsodyksMarkram as TsodyksMarkram
 from .synaptic_scaling import SynapticScaling as SynapticScaling
 from .traces import bump_trace as bump_trace
 from .traces import decay_trace as decay_trace
