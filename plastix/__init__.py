@@ -25,7 +25,9 @@ from .connectivity import from_indices as from_indices
 from .connectivity import one_to_one as one_to_one
 from .connectivity import pairwise_bernoulli as pairwise_bernoulli
 from .inputs import CorrelatedPoissonInput as CorrelatedPoissonInput
+from .inputs import GaussianRateInput as GaussianRateInput
 from .inputs import PoissonInput as PoissonInput
+from .inputs import RateArrayInput as RateArrayInput
 from .inputs import SpikeTimesInput as SpikeTimesInput
 from .network import Monitor as Monitor
 from .network import Network as Network
@@ -35,8 +37,11 @@ from .neurons import LIF as LIF
 from .neurons import AdEx as AdEx
 from .neurons import Izhikevich as Izhikevich
 from .neurons import LIFCond as LIFCond
+from .neurons import RateNeuron as RateNeuron
+from .rules import BCM as BCM
 from .rules import ExpSTDP as ExpSTDP
 from .rules import InhibitorySTDP as InhibitorySTDP
+from .rules import Oja as Oja
 from .rules import PairSTDP as PairSTDP
 from .rules import RewardSTDP as RewardSTDP
 from .rules import TripletSTDP as TripletSTDP

@@ -21,12 +21,21 @@ from .._core.spec import (
     ProjectionSpec,
     init_state,
 )
+from ..rules._base import AbstractRule
+from ..rules.combine import Chain
 from .monitor import Monitor
 from .population import Population
 from .projection import Projection
 
 _WEIGHT_STREAM = 1 << 20  # fold_in offsets keep initial-value keys apart from run keys
 _DELAY_STREAM = 2 << 20
+
+
+def _accepts_rates(rule: AbstractRule) -> bool:
+    """Whether ``rule`` (every rule of a chain) may see rates instead of spikes."""
+    if isinstance(rule, Chain):
+        return all(_accepts_rates(r) for r in rule.rules)
+    return rule.accepts_rates
 
 
 class Network:
@@ -163,6 +172,17 @@ class Network:
                         f"Projection {proj.name!r}: its {side}synaptic population "
                         f"{pop.name!r} emits rates, not spikes, so it has no spike events; "
                         f"leave its capacity None (got {capacity})."
+                    )
+                if (
+                    pop.model.emits_rates
+                    and proj.rule is not None
+                    and not _accepts_rates(proj.rule)
+                ):
+                    raise ValueError(
+                        f"Projection {proj.name!r}: its {side}synaptic population "
+                        f"{pop.name!r} emits rates, not spikes, but its rule "
+                        f"{type(proj.rule).__name__} learns from spikes; use a rate-based "
+                        f"rule (Oja, BCM) or a spiking population."
                     )
             projections.append(
                 ProjectionSpec(

@@ -12,3 +12,5 @@ from .lif import LIF as LIF
 from .lif import LIFState as LIFState
 from .lif_cond import LIFCond as LIFCond
 from .lif_cond import LIFCondState as LIFCondState
+from .rate import RateNeuron as RateNeuron
+from .rate import RateNeuronState as RateNeuronState

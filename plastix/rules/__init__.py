@@ -1,6 +1,8 @@
 """Plasticity rules: one small file each, running on every connectivity format."""
 
 from ._base import AbstractRule as AbstractRule
+from .bcm import BCM as BCM
+from .bcm import BCMState as BCMState
 from .combine import Chain as Chain
 from .combine import chain as chain
 from .exp_stdp import ExpSTDP as ExpSTDP
@@ -8,6 +10,8 @@ from .inhibitory_stdp import InhibitorySTDP as InhibitorySTDP
 from .nest_pairing import stdp_nn_pre_centered as stdp_nn_pre_centered
 from .nest_pairing import stdp_nn_restr as stdp_nn_restr
 from .nest_pairing import stdp_nn_symm as stdp_nn_symm
+from .oja import Oja as Oja
+from .oja import OjaState as OjaState
 from .pair_stdp import PairSTDP as PairSTDP
 from .pair_stdp import PairSTDPState as PairSTDPState
 from .reward_stdp import RewardSTDP as RewardSTDP

@@ -84,6 +84,11 @@ class AbstractRule(eqx.Module):
     clock_driven: ClassVar[bool] = False
     """Whether the rule also updates every synapse at every step (``update``)."""
 
+    accepts_rates: ClassVar[bool] = False
+    """Whether the rule may run on a projection from or to a population that emits rates
+    (its values then replace spikes in ``increment_pre``/``increment_post``, and
+    ``on_pre``/``on_post`` are skipped); spike-timing rules leave it False."""
+
     def update(
         self,
         state: RuleState,

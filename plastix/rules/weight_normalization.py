@@ -53,6 +53,7 @@ class WeightNormalization(AbstractRule):
         self.total, self.period = as_param(total), float(period)
 
     clock_driven = True
+    accepts_rates = True  # only the weights enter
 
     def prepare(self, dt: float) -> None:
         period_steps(self.period, dt, "WeightNormalization: ")
