@@ -326,3 +326,19 @@ def test_coo_keeps_the_given_order_and_csr_sorts():
     values = jnp.asarray([10.0, 20.0, 30.0, 40.0])  # canonical: (0,1) (1,0) (2,0) (2,1)
     np.testing.assert_array_equal(np.asarray(coo.from_canonical(values)), [40.0, 10.0, 30.0, 20.0])
     np.testing.assert_array_equal(np.asarray(csr.from_canonical(values)), values)
+
+
+def test_weight_monitor_on_a_masked_dense_matrix():
+    """Recording a masked Dense projection's weights inside the jitted run (the canonical
+    indices are host data, not traced values)."""
+    net = px.Network(dt=1.0, seed=1)
+    a = net.add(px.Population(px.PoissonInput(100.0), 3))
+    b = net.add(px.Population(px.LIF(), 3))
+    proj = net.add(
+        px.Projection(a, b, px.one_to_one(3, format="dense"), px.PairSTDP(a_plus=0.01),
+                      weights=[0.1, 0.2, 0.3])
+    )  # fmt: skip
+    weights = net.add(px.Monitor(proj, "w", every=5.0))
+    net.run(20.0, progress=False)
+    assert weights.values.shape == (4, 3)
+    np.testing.assert_allclose(weights.values[-1], np.diag(net.weights(proj)), rtol=0, atol=0)

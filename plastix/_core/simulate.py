@@ -115,6 +115,33 @@ def run(
 _run_jit = eqx.filter_jit(run)
 
 
+@eqx.filter_jit
+def _run_batch(
+    spec: NetworkSpec,
+    state: NetworkState,
+    keys: Array,
+    n_steps: int,
+    recordings: tuple[Recording, ...],
+    spec_axes: Any,
+) -> tuple[NetworkState, tuple[Array, ...], dict[str, Any]]:
+    """``run`` vmapped over instances: ``state`` and ``keys`` have a leading batch axis,
+    and so have the spec's leaves where ``spec_axes`` holds 0 (None: shared)."""
+
+    def one(spec: NetworkSpec, state: NetworkState, key: Array) -> Any:
+        return run(spec, state, key, n_steps, recordings)
+
+    return eqx.filter_vmap(one, in_axes=(spec_axes, 0, 0))(spec, state, keys)
+
+
+def _first_bad(flags: Any, bad: Any) -> tuple[bool, str]:
+    """Whether any instance is bad, and which (for a batch of instances)."""
+    flags = np.asarray(flags)
+    hits = np.nonzero(np.atleast_1d(bad(flags)))[0]
+    if hits.size == 0:
+        return False, ""
+    return True, (f", ensemble instance {int(hits[0])}" if flags.ndim else "")
+
+
 def _capacities(proj: Any) -> str:
     if proj.capacity == proj.post_capacity:
         return f"capacity={proj.capacity}"
@@ -124,30 +151,35 @@ def _capacities(proj: Any) -> str:
 def check_diagnostics(spec: NetworkSpec, diagnostics: dict[str, Any], chunk: str) -> None:
     """Raise the first problem the device reported for a chunk (never ignore one)."""
     for proj, needed in zip(spec.projections, diagnostics["overflow"], strict=True):
-        if int(needed) > 0:
+        bad, which = _first_bad(needed, lambda n: n > 0)
+        if bad:
+            needed = int(np.max(needed))
             raise BufferOverflowError(
-                f"Projection {proj.name!r}: {int(needed)} neurons spiked in one step but its "
-                f"event buffers hold {_capacities(proj)} ({chunk}). Raise capacity to at "
-                f"least {int(needed)}, or pass on_overflow='dense' to take the all-synapse "
+                f"Projection {proj.name!r}: {needed} neurons spiked in one step but its "
+                f"event buffers hold {_capacities(proj)} ({chunk}{which}). Raise capacity to at "
+                f"least {needed}, or pass on_overflow='dense' to take the all-synapse "
                 f"path in such steps."
             )
     for pop, errors in zip(spec.populations, diagnostics["drive_errors"], strict=True):
-        if int(errors) > 0:
+        bad, which = _first_bad(errors, lambda e: e > 0)
+        if bad:
             raise SimulationError(
                 f"Population {pop.name!r}: {pop.model.drive_error_message} "
-                f"({int(errors)} entries, {chunk})."
+                f"({int(np.max(errors))} entries, {chunk}{which})."
             )
     for pop, ok in zip(spec.populations, diagnostics["finite_populations"], strict=True):
-        if not bool(ok):
+        bad, which = _first_bad(ok, np.logical_not)
+        if bad:
             raise NonFiniteError(
-                f"Population {pop.name!r}: a state variable became NaN or infinite ({chunk}); "
-                "check the parameters (time constants, dt) and the input weights."
+                f"Population {pop.name!r}: a state variable became NaN or infinite ({chunk}"
+                f"{which}); check the parameters (time constants, dt) and the input weights."
             )
     for proj, ok in zip(spec.projections, diagnostics["finite_projections"], strict=True):
-        if not bool(ok):
+        bad, which = _first_bad(ok, np.logical_not)
+        if bad:
             raise NonFiniteError(
                 f"Projection {proj.name!r}: a weight or trace became NaN or infinite "
-                f"({chunk}); check the rule's parameters and bounds."
+                f"({chunk}{which}); check the rule's parameters and bounds."
             )
 
 
@@ -159,8 +191,15 @@ def simulate(
     recordings: tuple[Recording, ...] = (),
     chunk_size: int = 10_000,
     progress: Any = None,
+    spec_axes: Any = None,
 ) -> tuple[NetworkState, list[dict[str, np.ndarray]]]:
     """Run ``n_steps`` steps in chunks, checking the device's diagnostics after each.
+
+    With ``spec_axes`` (a PyTree prefix of ``spec`` holding 0 for the leaves that carry a
+    leading batch axis and None for shared ones), an *ensemble* runs: ``state`` and
+    ``key`` (an array of keys) have a leading batch axis, the instances run vmapped, and
+    spike recordings gain ``batch`` (the instance of each spike) while periodic ones get
+    a leading batch axis on ``values``.
 
     Between chunks the host raises on an event-buffer overflow, an invalid drive or a
     non-finite value, advances ``progress`` (anything with ``update(n)``), and moves the
@@ -175,8 +214,14 @@ def simulate(
     done = 0
     while done < n_steps:
         length = min(chunk_size, n_steps - done)
-        first = int(state.step)
-        state, records, diagnostics = _run_jit(spec, state, key, length, recordings)
+        batched = spec_axes is not None
+        first = int(state.step[0] if batched else state.step)
+        if batched:
+            state, records, diagnostics = _run_batch(
+                spec, state, key, length, recordings, spec_axes
+            )
+        else:
+            state, records, diagnostics = _run_jit(spec, state, key, length, recordings)
         check_diagnostics(
             spec,
             diagnostics,
@@ -186,20 +231,28 @@ def simulate(
         for store, rec, values in zip(collected, recordings, records, strict=True):
             values = np.asarray(values)
             if rec.kind == "spikes":
-                rows, cols = np.nonzero(values)
+                if batched:
+                    instances, rows, cols = np.nonzero(values)
+                else:
+                    rows, cols = np.nonzero(values)
                 if rec.indices is not None:
                     cols = np.asarray(rec.indices)[cols]
-                store.append((rows + first, cols))
+                store.append((rows + first, cols, instances) if batched else (rows + first, cols))
             else:
                 steps = recorded_steps(first, length, rec.every)
-                store.append((steps, values[: steps.size]))
+                store.append((steps, values[:, : steps.size] if batched else values[: steps.size]))
         done += length
         if progress is not None:
             progress.update(length)
     results = []
+    batched = spec_axes is not None
     for rec, store in zip(recordings, collected, strict=True):
-        steps = np.concatenate([s for s, _ in store]) if store else np.zeros(0, int)
-        values = np.concatenate([v for _, v in store]) if store else np.zeros(0)
+        steps = np.concatenate([s[0] for s in store]) if store else np.zeros(0, int)
+        axis = 1 if batched and rec.kind != "spikes" else 0
+        values = np.concatenate([s[1] for s in store], axis=axis) if store else np.zeros(0)
         key_name = "indices" if rec.kind == "spikes" else "values"
-        results.append({"steps": steps, key_name: values})
+        result = {"steps": steps, key_name: values}
+        if batched and rec.kind == "spikes":
+            result["batch"] = np.concatenate([s[2] for s in store]) if store else np.zeros(0, int)
+        results.append(result)
     return state, results

@@ -14,6 +14,21 @@ from .._checks import check_int_at_least
 from ._base import AbstractConnectivity, SynapseFn, weighted
 
 
+class _HostIndices:
+    """NumPy (pre, post) indices kept as a static, hashable field: they are read at trace
+    time (recording a masked matrix's weights inside a jitted run)."""
+
+    def __init__(self, pre: np.ndarray, post: np.ndarray):
+        self.pre, self.post = pre, post
+        self._key = (pre.tobytes(), post.tobytes())
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _HostIndices) and self._key == other._key
+
+
 class Dense(AbstractConnectivity):
     """All-to-all synapses, or those of a boolean ``mask``, stored as full matrices.
 
@@ -30,6 +45,7 @@ class Dense(AbstractConnectivity):
     n_pre: int = eqx.field(static=True)
     n_post: int = eqx.field(static=True)
     mask: Bool[Array, "n_pre n_post"] | None
+    _existing: _HostIndices | None = eqx.field(static=True)
 
     def __init__(self, n_pre: int, n_post: int, mask: Any = None):
         self.n_pre = check_int_at_least("n_pre", n_pre, 1, "Dense: ")
@@ -41,7 +57,11 @@ class Dense(AbstractConnectivity):
                     f"Dense: mask must have shape (n_pre, n_post) = {(n_pre, n_post)}, "
                     f"got {mask.shape}."
                 )
-            mask = jnp.asarray(mask.astype(bool))
+            mask = mask.astype(bool)
+            self._existing = _HostIndices(*np.nonzero(mask))
+            mask = jnp.asarray(mask)
+        else:
+            self._existing = None
         self.mask = mask
 
     @property
@@ -50,15 +70,15 @@ class Dense(AbstractConnectivity):
 
     @property
     def n_synapses(self) -> int:
-        if self.mask is None:
+        if self._existing is None:
             return self.n_pre * self.n_post
-        return int(np.count_nonzero(np.asarray(self.mask)))
+        return int(self._existing.pre.size)
 
     def canonical_indices(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.mask is None:
+        if self._existing is None:
             pre, post = np.indices((self.n_pre, self.n_post))
             return pre.ravel(), post.ravel()
-        return np.nonzero(np.asarray(self.mask))
+        return self._existing.pre, self._existing.post
 
     def from_canonical(self, values: Array) -> Array:
         if self.mask is None:

@@ -1,5 +1,6 @@
 """Classic experiments, one file each, listed by ``plastix run --list``."""
 
+from . import clopath_pairing as clopath_pairing
 from . import diehl_cook_digits as diehl_cook_digits
 from . import izhikevich2007 as izhikevich2007
 from . import song2000 as song2000

@@ -73,6 +73,8 @@ class Monitor:
         self.t = np.zeros(0)
         self.i = np.zeros(0, int)
         self.values = np.zeros(0)
+        self.batch = np.zeros(0, int)
+        """After an ``Ensemble`` run: the instance of each recorded spike."""
 
     def _store(self, dt: float, result: dict[str, np.ndarray], append: bool) -> None:
         t = result["steps"] * dt
@@ -80,10 +82,16 @@ class Monitor:
             i = result["indices"]
             self.t = np.concatenate([self.t, t]) if append else t
             self.i = np.concatenate([self.i, i]) if append else i
+            if "batch" in result:  # an ensemble: the instance of each spike
+                b = result["batch"]
+                self.batch = np.concatenate([self.batch, b]) if append else b
         else:
             v = result["values"]
+            axis = 1 if v.ndim == 3 else 0  # an ensemble: [instances, rows, m]
             self.t = np.concatenate([self.t, t]) if append and self.t.size else t
-            self.values = np.concatenate([self.values, v]) if append and self.values.size else v
+            if append and self.values.size:
+                v = np.concatenate([self.values, v], axis=axis)
+            self.values = v
 
     def __repr__(self) -> str:
         return f"Monitor({self.target!r}, what={self.what!r}, every={self.every})"

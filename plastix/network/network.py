@@ -155,7 +155,7 @@ class Network:
         for pop in self.populations:
             pop.model.prepare(pop.n, self.dt)
             populations.append(PopulationSpec(pop.name, pop.n, pop.model))
-        projections, weights = [], []
+        projections = []
         for i, proj in enumerate(self.projections):
             if proj.rule is not None:
                 proj.rule.prepare(self.dt)
@@ -201,11 +201,17 @@ class Network:
                     modulator=None if proj.modulator is None else pop_index[id(proj.modulator)],
                 )
             )
-            key = jax.random.fold_in(jax.random.PRNGKey(self.seed), _WEIGHT_STREAM + i)
-            weights.append(proj.per_synapse(proj.weights, key, "weights"))
         self.spec = NetworkSpec(self.dt, tuple(populations), tuple(projections))
-        self.state = init_state(self.spec, tuple(weights))
+        self.state = init_state(self.spec, self.initial_weights(self.seed))
         self._recordings = tuple(self._recording(m, pop_index) for m in self.monitors)
+
+    def initial_weights(self, seed: int) -> tuple:
+        """Each projection's initial weights as the network draws them with ``seed``."""
+        weights = []
+        for i, proj in enumerate(self.projections):
+            key = jax.random.fold_in(jax.random.PRNGKey(seed), _WEIGHT_STREAM + i)
+            weights.append(proj.per_synapse(proj.weights, key, "weights"))
+        return tuple(weights)
 
     def _recording(self, monitor: Monitor, pop_index: dict[int, int]) -> Recording:
         every = 1

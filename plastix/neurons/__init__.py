@@ -5,6 +5,7 @@ from ._base import AbstractPopulationModel as AbstractPopulationModel
 from .adex import ADEX_PRESETS as ADEX_PRESETS
 from .adex import AdEx as AdEx
 from .adex import AdExState as AdExState
+from .adex_clopath import AdExClopath as AdExClopath
 from .izhikevich import IZHIKEVICH_PRESETS as IZHIKEVICH_PRESETS
 from .izhikevich import Izhikevich as Izhikevich
 from .izhikevich import IzhikevichState as IzhikevichState

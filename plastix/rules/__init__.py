@@ -3,6 +3,7 @@
 from ._base import AbstractRule as AbstractRule
 from .bcm import BCM as BCM
 from .bcm import BCMState as BCMState
+from .clopath import Clopath as Clopath
 from .combine import Chain as Chain
 from .combine import chain as chain
 from .exp_stdp import ExpSTDP as ExpSTDP
