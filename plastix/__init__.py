@@ -43,6 +43,7 @@ from .neurons import RateNeuron as RateNeuron
 from .rules import BCM as BCM
 from .rules import Clopath as Clopath
 from .rules import ExpSTDP as ExpSTDP
+from .rules import GraupnerBrunel as GraupnerBrunel
 from .rules import InhibitorySTDP as InhibitorySTDP
 from .rules import Oja as Oja
 from .rules import PairSTDP as PairSTDP

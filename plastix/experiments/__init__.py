@@ -2,6 +2,7 @@
 
 from . import clopath_pairing as clopath_pairing
 from . import diehl_cook_digits as diehl_cook_digits
+from . import graupner_brunel as graupner_brunel
 from . import izhikevich2007 as izhikevich2007
 from . import song2000 as song2000
 from . import vogels2011 as vogels2011

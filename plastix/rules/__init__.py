@@ -3,6 +3,7 @@
 from ._base import AbstractRule as AbstractRule
 from .bcm import BCM as BCM
 from .bcm import BCMState as BCMState
+from .calcium import GraupnerBrunel as GraupnerBrunel
 from .clopath import Clopath as Clopath
 from .combine import Chain as Chain
 from .combine import chain as chain
