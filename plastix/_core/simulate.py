@@ -37,11 +37,20 @@ def run(
     key: Array,
     n_steps: int,
     recordings: tuple[Recording, ...] = (),
+    checkpoint: bool | int = False,
 ) -> tuple[NetworkState, tuple[Array, ...], dict[str, Any]]:
     """Run ``n_steps`` steps as one ``lax.scan`` (pure: jit, vmap and grad it freely).
 
     Each population's external drive for all the steps is made first in one vectorised
     call, keyed by ``fold_in(fold_in(key, population), step)``.
+
+    Gradient checkpointing (values and gradients unchanged; only memory under
+    ``jax.grad`` changes): ``checkpoint=True`` wraps each step in ``jax.checkpoint``, so
+    reverse mode keeps one carry (the network state) per step and recomputes the step's
+    temporaries; ``checkpoint=K`` (an int) checkpoints *segments* of ``K`` steps, so it
+    keeps one carry per segment plus one segment's temporaries while it recomputes it:
+    memory ~ ``n_steps/K + K`` states instead of ``n_steps`` (``K ≈ √n_steps`` is
+    best), at the cost of about one more forward pass.
 
     Returns:
         The final state; one array per recording (spikes: ``[n_steps, m]`` booleans;
@@ -94,7 +103,7 @@ def run(
         )
         return (net, tuple(new_bufs)), outs
 
-    (state, buffers), spike_outs = jax.lax.scan(body, (state, buffers), drives, length=n_steps)
+    (state, buffers), spike_outs = _scan(body, (state, buffers), drives, n_steps, checkpoint)
     spike_iter, buffer_iter = iter(spike_outs), iter(buffers)
     records = tuple(
         next(spike_iter) if r.kind == "spikes" else next(buffer_iter)[:-1] for r in recordings
@@ -110,6 +119,34 @@ def run(
         ),
     }
     return state, records, diagnostics
+
+
+def _scan(body: Any, carry: Any, drives: Any, n_steps: int, checkpoint: bool | int) -> Any:
+    """``lax.scan`` of ``body`` over the steps, checkpointed per step or per segment."""
+    if checkpoint is True:
+        return jax.lax.scan(jax.checkpoint(body), carry, drives, length=n_steps)
+    if checkpoint is False or checkpoint is None:
+        return jax.lax.scan(body, carry, drives, length=n_steps)
+    every = int(checkpoint)
+    if every < 1:
+        raise ValueError(f"run: checkpoint must be a bool or a number of steps >= 1, got {every}.")
+    segments, rest = divmod(n_steps, every)
+    tree_map = jax.tree_util.tree_map
+    head = tree_map(
+        lambda d: d[: segments * every].reshape((segments, every) + d.shape[1:]), drives
+    )
+
+    @jax.checkpoint
+    def segment(carry: Any, segment_drives: Any) -> Any:
+        return jax.lax.scan(body, carry, segment_drives, length=every)
+
+    carry, outs = jax.lax.scan(segment, carry, head, length=segments)
+    outs = tree_map(lambda o: o.reshape((segments * every,) + o.shape[2:]), outs)
+    if rest:
+        tail = tree_map(lambda d: d[segments * every :], drives)
+        carry, tail_outs = jax.lax.scan(body, carry, tail, length=rest)
+        outs = tree_map(lambda a, b: jnp.concatenate([a, b]), outs, tail_outs)
+    return carry, outs
 
 
 _run_jit = eqx.filter_jit(run)
@@ -194,6 +231,9 @@ def simulate(
     spec_axes: Any = None,
 ) -> tuple[NetworkState, list[dict[str, np.ndarray]]]:
     """Run ``n_steps`` steps in chunks, checking the device's diagnostics after each.
+
+    For gradients use ``run`` (pure; ``checkpoint=True`` to save memory under ``grad``):
+    ``simulate`` moves results to the host between chunks.
 
     With ``spec_axes`` (a PyTree prefix of ``spec`` holding 0 for the leaves that carry a
     leading batch axis and None for shared ones), an *ensemble* runs: ``state`` and

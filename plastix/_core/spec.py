@@ -91,7 +91,8 @@ class NetworkState(NamedTuple):
     populations: tuple[ModelState, ...]
     history: tuple[Array, ...]
     """Per population, the spikes (or rates) of the last ``L`` steps, ``[L, n]`` (slot
-    ``k % L`` holds step k)."""
+    ``k % L`` holds step k): booleans, or floats for a model that ``emits_float`` (rates,
+    or surrogate spikes 0.0/1.0)."""
     projections: tuple[ProjectionState, ...]
 
 
@@ -99,7 +100,7 @@ def init_state(spec: NetworkSpec, weights: tuple[Array, ...]) -> NetworkState:
     """The state at step 0 with the given initial weights (one array per projection)."""
     populations = tuple(p.model.init(p.n, spec.dt) for p in spec.populations)
     history = tuple(
-        jnp.zeros((spec.history_length(i), p.n), float if p.model.emits_rates else bool)
+        jnp.zeros((spec.history_length(i), p.n), float if p.model.emits_float else bool)
         for i, p in enumerate(spec.populations)
     )
     projections = []

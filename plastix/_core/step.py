@@ -41,6 +41,13 @@ def arrivals(proj: ProjectionSpec, history: Array, step: Array) -> Bool[Array, "
     return history[(step - proj.delays) % length, pre]
 
 
+def _fired(spikes: Array) -> Bool[Array, "..."]:
+    """Which units spiked, as booleans: float (surrogate) spikes select by ``> 0``, so
+    no gradient flows through *which* synapses ``on_pre``/``on_post`` update (it flows
+    through the delivered input ``w * spike`` and the traces instead)."""
+    return spikes if spikes.dtype == jnp.bool_ else spikes > 0
+
+
 def _with_fallback(proj: ProjectionSpec, buffer: EventBuffer, events_fn: Any, dense_fn: Any) -> Any:
     """The event path, or — when asked for and the buffer overflowed — the dense path."""
     if proj.on_overflow == "dense":
@@ -111,7 +118,8 @@ def plasticity(
     if rates[0]:
         pass
     elif per_synapse or pre_buffer is None:
-        selected = arrived if per_synapse else conn.pre_selected(arrived)
+        fired = _fired(arrived)
+        selected = fired if per_synapse else conn.pre_selected(fired)
         w = conn.apply_masked(w, selected, on_pre)
     else:
         w = _with_fallback(
@@ -120,7 +128,7 @@ def plasticity(
             # No branch around the update: XLA copies the whole weight array into a
             # branch that updates it (measured: the copy dominated the step).
             lambda: conn.apply_pre_events(w, pre_buffer.ids, on_pre),
-            lambda: conn.apply_masked(w, conn.pre_selected(arrived), on_pre),
+            lambda: conn.apply_masked(w, conn.pre_selected(_fired(arrived)), on_pre),
         )
     # The arrivals enter the pre traces before on_post: an arrival in step k was delivered
     # before the neurons stepped, so it precedes (and may cause) a post spike of step k.
@@ -132,7 +140,7 @@ def plasticity(
     elif proj.post_capacity is None:
         w = branch(
             jnp.any(post_spikes),
-            lambda w: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
+            lambda w: conn.apply_masked(w, conn.post_selected(_fired(post_spikes)), on_post),
             lambda w: w,
             w,
         )
@@ -144,7 +152,7 @@ def plasticity(
             proj,
             post_buffer,
             lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
-            lambda: conn.apply_masked(w, conn.post_selected(post_spikes), on_post),
+            lambda: conn.apply_masked(w, conn.post_selected(_fired(post_spikes)), on_post),
         )
     traces = rule.increment_post(traces, post_spikes)
     if rule.clock_driven:  # all synapses (absent ones of a masked Dense left alone)

@@ -173,6 +173,14 @@ class Network:
                         f"{pop.name!r} emits rates, not spikes, so it has no spike events; "
                         f"leave its capacity None (got {capacity})."
                     )
+                if side == "pre" and pop.model.emits_float and capacity is not None:
+                    raise ValueError(
+                        f"Projection {proj.name!r}: its presynaptic population {pop.name!r} "
+                        f"emits surrogate (float) spikes, whose gradients the event path "
+                        f"(a buffer of spike indices) would drop; leave its presynaptic "
+                        f"capacity None (got {capacity}) so the all-synapse path delivers "
+                        f"w * spike."
+                    )
                 if (
                     pop.model.emits_rates
                     and proj.rule is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import equinox as eqx
@@ -26,6 +27,13 @@ class AbstractPopulationModel(eqx.Module):
     emits_rates: ClassVar[bool] = False
     """Whether ``step`` returns a rate (a float per unit, delivered as ``w * rate``)
     instead of spikes (booleans)."""
+
+    @property
+    def emits_float(self) -> bool:
+        """Whether ``step`` returns floats (rates, or spikes ``0.0``/``1.0`` from a
+        surrogate spike function) rather than booleans; the spike history has this dtype.
+        Float spikes are still spikes: ``on_pre``/``on_post`` run for them."""
+        return self.emits_rates
 
     def prepare(self, n: int, dt: float) -> None:  # noqa: B027 (optional hook)
         """Validate the model for ``n`` units at step ``dt`` [ms]; raise ValueError if bad."""
@@ -70,16 +78,37 @@ def fire_and_reset(
     v_th: Array,
     v_reset: Array,
     n_ref: Array,
-) -> tuple[Array, Array, Bool[Array, " n"]]:
+    surrogate: Callable[[Array], Array] | None = None,
+) -> tuple[Array, Array, Array]:
     """Threshold, reset and refractory bookkeeping shared by the LIF models.
 
     A refractory neuron keeps ``v = v_reset`` and cannot spike; a neuron whose integrated
     ``v`` reaches ``v_th`` spikes, is reset and becomes refractory for ``n_ref`` steps.
+
+    Spikes are booleans, or with a ``surrogate`` (see ``plastix.surrogate``) floats
+    ``surrogate(v − v_th)`` = 0.0/1.0, equal to the booleans in the forward pass, whose
+    surrogate derivative carries gradients to ``v``, ``v_th`` and everything upstream.
+    The reset ``v ← v_reset`` is *detached*: which neurons reset is decided by the spike
+    values (``spike > 0``), so no gradient flows through the choice (the usual choice in
+    surrogate-gradient training, Zenke & Vogels 2021).
     """
     free = refractory <= 0
     v_new = jnp.where(free, v_integrated, v_reset)
-    spikes = free & (v_new >= v_th)
-    v_new = jnp.where(spikes, v_reset, v_new)
-    refractory = jnp.where(spikes, n_ref, jnp.maximum(refractory - 1, 0))
+    if surrogate is None:
+        spikes = free & (v_new >= v_th)
+        fired = spikes
+    else:
+        spikes = jnp.where(free, surrogate(v_new - v_th), 0.0)
+        fired = spikes > 0
+    v_new = jnp.where(fired, v_reset, v_new)
+    refractory = jnp.where(fired, n_ref, jnp.maximum(refractory - 1, 0))
     del v
     return v_new, refractory, spikes
+
+
+def spike_jump(spikes: Array, amount: Array) -> Array:
+    """``amount`` where a neuron spiked, else 0: ``where`` for boolean spikes, and
+    ``spikes * amount`` for float (surrogate) spikes, so the gradient passes."""
+    if spikes.dtype == jnp.bool_:
+        return jnp.where(spikes, amount, 0.0)
+    return spikes * amount

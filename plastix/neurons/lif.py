@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
 from .._checks import as_param, check_nonnegative, check_positive
-from ._base import AbstractNeuron, fire_and_reset, refractory_steps
+from ..surrogate import AbstractSurrogate
+from ._base import AbstractNeuron, fire_and_reset, refractory_steps, spike_jump
 
 
 class LIFState(NamedTuple):
@@ -52,6 +54,9 @@ class LIF(AbstractNeuron):
         v_init: initial membrane potential [mV] (default ``v_rest``).
         theta_plus: threshold increase per spike [mV], >= 0 (0: fixed threshold).
         tau_theta: decay time constant of ``theta`` [ms], > 0 (``inf``: no decay).
+        surrogate: a surrogate spike function (``plastix.surrogate``) or None. With one,
+            the neuron emits float spikes 0.0/1.0 (identical forward) whose surrogate
+            derivative lets gradients flow; the reset is detached (see ``fire_and_reset``).
     """
 
     tau_m: Array
@@ -66,6 +71,7 @@ class LIF(AbstractNeuron):
     v_init: Array
     theta_plus: Array
     tau_theta: Array
+    surrogate: AbstractSurrogate | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -81,6 +87,7 @@ class LIF(AbstractNeuron):
         v_init: float | None = None,
         theta_plus: float = 0.0,
         tau_theta: float = 1e7,
+        surrogate: AbstractSurrogate | None = None,
     ):
         check_nonnegative("theta_plus", theta_plus, "LIF: ")
         if not np.all(np.asarray(tau_theta, dtype=float) > 0):  # inf allowed: no decay
@@ -105,6 +112,17 @@ class LIF(AbstractNeuron):
         self.t_ref, self.i_e = as_param(t_ref), as_param(i_e)
         self.v_init = as_param(v_rest if v_init is None else v_init)
         self.theta_plus, self.tau_theta = as_param(theta_plus), as_param(tau_theta)
+        if surrogate is not None and not isinstance(surrogate, AbstractSurrogate):
+            raise TypeError(
+                f"{type(self).__name__}: surrogate must be a plastix.surrogate spike function "
+                f"(e.g. plastix.surrogate.fast_sigmoid(1.0)) or None, got {surrogate!r}."
+            )
+        self.surrogate = surrogate
+
+    @property
+    def emits_float(self) -> bool:
+        """True with a surrogate: spikes are floats 0.0/1.0 that carry gradients."""
+        return self.surrogate is not None
 
     def init(self, n: int, dt: float) -> LIFState:
         zeros = jnp.zeros(n, float)
@@ -140,12 +158,13 @@ class LIF(AbstractNeuron):
             self.v_th + state.theta,
             self.v_reset,
             refractory_steps(self.t_ref, dt),
+            self.surrogate,
         )
         new = LIFState(
             v,
             i_exc * jnp.exp(-dt / self.tau_syn_exc),
             i_inh * jnp.exp(-dt / self.tau_syn_inh),
             refractory,
-            state.theta * jnp.exp(-dt / self.tau_theta) + jnp.where(spikes, self.theta_plus, 0.0),
+            state.theta * jnp.exp(-dt / self.tau_theta) + spike_jump(spikes, self.theta_plus),
         )
         return new, spikes

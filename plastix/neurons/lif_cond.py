@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
 from .._checks import as_param, check_nonnegative, check_positive
-from ._base import AbstractNeuron, fire_and_reset, refractory_steps
+from ..surrogate import AbstractSurrogate
+from ._base import AbstractNeuron, fire_and_reset, refractory_steps, spike_jump
 
 
 class LIFCondState(NamedTuple):
@@ -60,6 +62,9 @@ class LIFCond(AbstractNeuron):
         theta_plus: threshold increase per spike [mV], >= 0 (0: fixed threshold).
         tau_theta: decay time constant of ``theta`` [ms], > 0; ``inf`` freezes ``theta``
             (with ``theta_plus = 0``: a learned threshold kept fixed, e.g. for testing).
+        surrogate: a surrogate spike function (``plastix.surrogate``) or None. With one,
+            the neuron emits float spikes 0.0/1.0 (identical forward) whose surrogate
+            derivative lets gradients flow; the reset is detached (see ``fire_and_reset``).
 
     References:
         Song, Miller & Abbott (2000), Nat. Neurosci. 3:919.
@@ -78,6 +83,7 @@ class LIFCond(AbstractNeuron):
     v_init: Array
     theta_plus: Array
     tau_theta: Array
+    surrogate: AbstractSurrogate | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -93,6 +99,7 @@ class LIFCond(AbstractNeuron):
         v_init: float | None = None,
         theta_plus: float = 0.0,
         tau_theta: float = 1e7,
+        surrogate: AbstractSurrogate | None = None,
     ):
         for name, value in (("tau_m", tau_m), ("tau_exc", tau_exc), ("tau_inh", tau_inh)):
             check_positive(name, value, "LIFCond: ")
@@ -109,6 +116,17 @@ class LIFCond(AbstractNeuron):
         self.t_ref = as_param(t_ref)
         self.v_init = as_param(e_leak if v_init is None else v_init)
         self.theta_plus, self.tau_theta = as_param(theta_plus), as_param(tau_theta)
+        if surrogate is not None and not isinstance(surrogate, AbstractSurrogate):
+            raise TypeError(
+                f"{type(self).__name__}: surrogate must be a plastix.surrogate spike function "
+                f"(e.g. plastix.surrogate.fast_sigmoid(1.0)) or None, got {surrogate!r}."
+            )
+        self.surrogate = surrogate
+
+    @property
+    def emits_float(self) -> bool:
+        """True with a surrogate: spikes are floats 0.0/1.0 that carry gradients."""
+        return self.surrogate is not None
 
     def init(self, n: int, dt: float) -> LIFCondState:
         zeros = jnp.zeros(n, float)
@@ -133,12 +151,13 @@ class LIFCond(AbstractNeuron):
             self.v_th + state.theta,
             self.v_reset,
             refractory_steps(self.t_ref, dt),
+            self.surrogate,
         )
         new = LIFCondState(
             v,
             g_exc * jnp.exp(-dt / self.tau_exc),
             g_inh * jnp.exp(-dt / self.tau_inh),
             refractory,
-            state.theta * jnp.exp(-dt / self.tau_theta) + jnp.where(spikes, self.theta_plus, 0.0),
+            state.theta * jnp.exp(-dt / self.tau_theta) + spike_jump(spikes, self.theta_plus),
         )
         return new, spikes
