@@ -47,6 +47,7 @@ from .rules import GraupnerBrunel as GraupnerBrunel
 from .rules import InhibitorySTDP as InhibitorySTDP
 from .rules import Oja as Oja
 from .rules import PairSTDP as PairSTDP
+from .rules import PolynomialRule as PolynomialRule
 from .rules import RewardSTDP as RewardSTDP
 from .rules import TripletSTDP as TripletSTDP
 from .rules import TsodyksMarkram as TsodyksMarkram

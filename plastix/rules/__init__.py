@@ -16,6 +16,7 @@ from .oja import Oja as Oja
 from .oja import OjaState as OjaState
 from .pair_stdp import PairSTDP as PairSTDP
 from .pair_stdp import PairSTDPState as PairSTDPState
+from .polynomial import PolynomialRule as PolynomialRule
 from .reward_stdp import RewardSTDP as RewardSTDP
 from .reward_stdp import RewardSTDPState as RewardSTDPState
 from .short_term import TsodyksMarkram as TsodyksMarkram
