@@ -8,6 +8,7 @@ from . import connectivity as connectivity
 from . import core as core
 from . import initializers as initializers
 from . import inputs as inputs
+from . import io as io
 from . import neurons as neurons
 from . import rules as rules
 from . import units as units

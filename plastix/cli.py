@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+import h5py
 
 from . import experiments
 
@@ -18,6 +21,25 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("name", nargs="?", help="experiment name")
     run.add_argument("--list", action="store_true", help="list the experiments and exit")
     return parser
+
+
+def _replace_results_file(path: Path) -> None:
+    """Remove an earlier results file at ``path``; refuse to overwrite anything else."""
+    if not path.exists():
+        return
+    from .io import RESULTS_FORMAT
+
+    try:
+        with h5py.File(path, "r") as file:
+            ours = file.attrs.get("format") == RESULTS_FORMAT
+    except OSError:
+        ours = False
+    if not ours:
+        raise ValueError(
+            f"--save: {str(path)!r} exists and is not a plastix results file; it is left "
+            "alone. Choose another path."
+        )
+    path.unlink()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +62,18 @@ def main(argv: list[str] | None = None) -> int:
         prog=f"plastix run {experiment.name}", description=experiment.description
     )
     experiment.add_arguments(sub)
+    sub.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the results to this HDF5 file (read it with plastix.io.load; an "
+        "earlier plastix results file there is replaced)",
+    )
     options = sub.parse_args(rest)
     try:
+        if options.save is not None:
+            _replace_results_file(options.save)
         summary = experiment.main(options)
     except ValueError as error:
         print(f"plastix: {error}", file=sys.stderr)
@@ -51,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     out = getattr(options, "out", None)
     if out is not None:
         print(f"wrote {out}/")
+    if options.save is not None:
+        print(f"wrote {options.save}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
@@ -229,6 +230,7 @@ def simulate(
     chunk_size: int = 10_000,
     progress: Any = None,
     spec_axes: Any = None,
+    sink: Callable[[list[dict[str, np.ndarray]], int, int], None] | None = None,
 ) -> tuple[NetworkState, list[dict[str, np.ndarray]]]:
     """Run ``n_steps`` steps in chunks, checking the device's diagnostics after each.
 
@@ -246,15 +248,20 @@ def simulate(
     recordings to NumPy so device memory stays bounded. Results do not depend on
     ``chunk_size``.
 
+    With ``sink``, each chunk's results (the same dicts, for that chunk only) are handed
+    to ``sink(results, first_step, chunk_steps)`` as soon as the chunk is checked, and
+    nothing is kept: host memory stays bounded however long the run (``plastix.io``
+    streams them to HDF5 this way); the returned results are then empty.
+
     Returns:
         The final state and, per recording, ``{"steps": ..., "values": ...}`` in NumPy
         (spikes: ``steps`` and ``indices`` of each spike).
     """
-    collected: list[list[Any]] = [[] for _ in recordings]
+    collected: list[list[dict[str, np.ndarray]]] = [[] for _ in recordings]
+    batched = spec_axes is not None
     done = 0
     while done < n_steps:
         length = min(chunk_size, n_steps - done)
-        batched = spec_axes is not None
         first = int(state.step[0] if batched else state.step)
         if batched:
             state, records, diagnostics = _run_batch(
@@ -268,31 +275,54 @@ def simulate(
             f"in steps {first}–{first + length - 1}, t = "
             f"{first * spec.dt:g}–{(first + length) * spec.dt:g} ms",
         )
-        for store, rec, values in zip(collected, recordings, records, strict=True):
-            values = np.asarray(values)
-            if rec.kind == "spikes":
-                if batched:
-                    instances, rows, cols = np.nonzero(values)
-                else:
-                    rows, cols = np.nonzero(values)
-                if rec.indices is not None:
-                    cols = np.asarray(rec.indices)[cols]
-                store.append((rows + first, cols, instances) if batched else (rows + first, cols))
-            else:
-                steps = recorded_steps(first, length, rec.every)
-                store.append((steps, values[:, : steps.size] if batched else values[: steps.size]))
+        chunk = [
+            _chunk_result(rec, np.asarray(values), first, length, batched)
+            for rec, values in zip(recordings, records, strict=True)
+        ]
+        if sink is not None:
+            sink(chunk, first, length)
+        else:
+            for store, result in zip(collected, chunk, strict=True):
+                store.append(result)
         done += length
         if progress is not None:
             progress.update(length)
-    results = []
-    batched = spec_axes is not None
-    for rec, store in zip(recordings, collected, strict=True):
-        steps = np.concatenate([s[0] for s in store]) if store else np.zeros(0, int)
-        axis = 1 if batched and rec.kind != "spikes" else 0
-        values = np.concatenate([s[1] for s in store], axis=axis) if store else np.zeros(0)
-        key_name = "indices" if rec.kind == "spikes" else "values"
-        result = {"steps": steps, key_name: values}
-        if batched and rec.kind == "spikes":
-            result["batch"] = np.concatenate([s[2] for s in store]) if store else np.zeros(0, int)
-        results.append(result)
-    return state, results
+    return state, [
+        _concatenate(rec, store, batched) for rec, store in zip(recordings, collected, strict=True)
+    ]
+
+
+def _chunk_result(
+    rec: Recording, values: np.ndarray, first: int, length: int, batched: bool
+) -> dict[str, np.ndarray]:
+    """One chunk of one recording as host arrays: spikes as (steps, indices[, batch]) of
+    each spike, periodic values as (steps, values) with the rows that were recorded."""
+    if rec.kind == "spikes":
+        if batched:
+            instances, rows, cols = np.nonzero(values)
+        else:
+            rows, cols = np.nonzero(values)
+        if rec.indices is not None:
+            cols = np.asarray(rec.indices)[cols]
+        result = {"steps": rows + first, "indices": cols}
+        if batched:
+            result["batch"] = instances
+        return result
+    steps = recorded_steps(first, length, rec.every)
+    return {"steps": steps, "values": values[:, : steps.size] if batched else values[: steps.size]}
+
+
+def _concatenate(
+    rec: Recording, store: list[dict[str, np.ndarray]], batched: bool
+) -> dict[str, np.ndarray]:
+    """The chunks of one recording joined (an empty result when nothing was kept)."""
+    names = ("steps", "indices", "batch") if rec.kind == "spikes" else ("steps", "values")
+    if rec.kind == "spikes" and not batched:
+        names = names[:2]
+    axis = {"values": 1 if batched else 0}
+    return {
+        name: np.concatenate([r[name] for r in store], axis=axis.get(name, 0))
+        if store
+        else np.zeros(0, float if name == "values" else int)
+        for name in names
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,3 +35,19 @@ def get(name: str) -> Experiment:
         known = ", ".join(sorted(EXPERIMENTS))
         raise KeyError(f"unknown experiment {name!r}; known experiments: {known}.")
     return EXPERIMENTS[name]
+
+
+def save_results(args: Any, summary: dict, data: dict) -> None:
+    """With ``--save PATH`` (``args.save``), write the experiment's data arrays and its
+    summary (JSON, attribute ``summary``) into the HDF5 results file ``PATH`` (see
+    :mod:`plastix.io`); monitors the experiment streamed there are kept."""
+    path = getattr(args, "save", None)
+    if path is None:
+        return
+    from .. import io
+
+    io.save_data(
+        path,
+        data,
+        attrs={"experiment": summary.get("experiment", ""), "summary": json.dumps(summary)},
+    )

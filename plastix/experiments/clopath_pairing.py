@@ -35,7 +35,7 @@ from ..inputs import SpikeTimesInput
 from ..network import Monitor, Network, Population, Projection
 from ..neurons import AdExClopath
 from ..rules import Clopath
-from ._registry import Experiment, register
+from ._registry import Experiment, register, save_results
 
 FREQUENCIES = (10.0, 20.0, 30.0, 40.0, 50.0)
 """Pairing frequencies [Hz]."""
@@ -191,8 +191,12 @@ def plot(summary: dict, data: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .. import plot as pxplot
+
     f = summary["frequencies_hz"]
-    fig, (ax, ax_w) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    fig, (ax, ax_w, ax_s) = plt.subplots(
+        1, 3, figsize=(16, 4.2), layout="constrained", gridspec_kw={"width_ratios": [1, 1, 0.8]}
+    )
     for key, color, label in (
         ("pre_post", "tab:blue", "pre-post (+10 ms)"),
         ("post_pre", "tab:green", "post-pre (−10 ms)"),
@@ -222,6 +226,13 @@ def plot(summary: dict, data: dict, path: Path) -> None:
     ax_w.plot([], [], "-", color="gray", label="pre-post")
     ax_w.plot([], [], "--", color="gray", label="post-pre")
     ax_w.legend(title="10 → 50 Hz: dark → light", loc="upper right")
+    pre_t = np.concatenate(PRE_TIMES)
+    pre_i = np.concatenate([np.full(len(times), i) for i, times in enumerate(PRE_TIMES)])
+    pxplot.raster(pre_t, pre_i, marker="|", marker_size=60.0, color="tab:blue", ax=ax_s)
+    pxplot.raster(data["spike_t"], data["spike_i"], marker="|", marker_size=60.0, ax=ax_s)
+    conditions = [f"{name} {rate:g} Hz" for name in ("post-pre", "pre-post") for rate in f]
+    ax_s.set_yticks(range(len(conditions)), conditions, fontsize=8)
+    ax_s.set(ylabel="", title="spikes: pre (blue), post (black)")
     fig.suptitle(
         f"NEST's clopath_synapse_spike_pairing: max |plastix − NEST| = "
         f"{summary['max_abs_difference_from_nest']:.3f}"
@@ -240,6 +251,7 @@ def _main(args: argparse.Namespace) -> dict:
     if args.substeps < 1:
         raise ValueError(f"--substeps must be >= 1, got {args.substeps}.")
     summary, data = run(ClopathPairingConfig(format=args.format, substeps=args.substeps))
+    save_results(args, summary, data)
     args.out.mkdir(parents=True, exist_ok=True)
     plot(summary, data, args.out / "clopath_pairing.png")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -63,7 +63,7 @@ from ..network import Monitor, Network, Population, Projection
 from ..neurons import LIFCond
 from ..rules import ExpSTDP, TripletSTDP
 from ..rules._base import AbstractRule
-from ._registry import Experiment, register
+from ._registry import Experiment, register, save_results
 
 N_CLASSES = 10
 N_PIXELS = 64
@@ -338,25 +338,16 @@ def plot(config: DiehlCookConfig, data: dict, summary: dict, path: Path) -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .. import plot as pxplot
+
     n = config.n_exc
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    tiles = np.full((rows * 9 - 1, cols * 9 - 1), np.nan)
-    for j in range(n):
-        r, q = divmod(j, cols)
-        tiles[r * 9 : r * 9 + 8, q * 9 : q * 9 + 8] = data["weights"][:, j].reshape(8, 8)
     fig, axes = plt.subplots(
         1, 2, figsize=(13, 6.6), layout="constrained", gridspec_kw={"width_ratios": [1.15, 1]}
     )
-    ax = axes[0]
-    cmap = plt.get_cmap("hot_r").with_extremes(bad="white")
-    image = ax.imshow(tiles, cmap=cmap, vmin=0, interpolation="nearest")
-    for j, label in enumerate(data["assignments"]):
-        r, q = divmod(j, cols)
-        ax.text(q * 9 + 0.1, r * 9 + 0.9, str(label), color="tab:blue", fontsize=7)
-    fig.colorbar(image, ax=ax, shrink=0.8, label="weight")
+    ax = pxplot.receptive_fields(
+        data["weights"], (8, 8), labels=list(data["assignments"]), ax=axes[0]
+    )
     ax.set(title=f"receptive fields of the {n} excitatory neurons (label top left)")
-    ax.axis("off")
     ax = axes[1]
     confusion = data["confusion"]
     ax.imshow(confusion, cmap="Blues")
@@ -409,6 +400,7 @@ def _main(args: argparse.Namespace) -> dict:
         input_delay=args.input_delay,
     )
     summary, data = run(config, progress=not args.no_progress)
+    save_results(args, summary, data)
     args.out.mkdir(parents=True, exist_ok=True)
     plot(config, data, summary, args.out / "diehl_cook_digits.png")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -38,7 +38,7 @@ from ..connectivity import from_indices
 from ..inputs import SpikeTimesInput
 from ..network import Network, Population, Projection
 from ..rules.calcium import GRAUPNER_BRUNEL_PRESETS, GraupnerBrunel
-from ._registry import Experiment, register
+from ._registry import Experiment, register, save_results
 
 START = 200.0  # [ms] first pair (room for the earliest post spike at Δt = −100 ms)
 
@@ -236,21 +236,19 @@ def plot(config: GraupnerBrunelConfig, data: dict, summary: dict, path: Path) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .. import plot as pxplot
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
-    for ax in (left, right):
-        ax.axhline(1.0, color="gray", ls="--", lw=1)
-    left.axvline(0.0, color="gray", ls="--", lw=1)
-    left.plot(data["fine_lags"], data["fine_stdp"], color="m", lw=2, label="analytic")
+    right.axhline(1.0, color="gray", ls="--", lw=1)
     rows = summary["stdp_dp"]
-    left.errorbar(
+    pxplot.stdp_window(
         [r["lag_ms"] for r in rows], [r["simulated"] for r in rows],
-        yerr=[r["se"] for r in rows], fmt="o", color="k", ms=4, capsize=2,
+        yerr=[r["se"] for r in rows], reference=(data["fine_lags"], data["fine_stdp"]),
+        baseline=1.0, ylabel="strength after / before", reference_label="analytic",
         label=f"simulated ±1 SE ({config.repetitions} DOWN + {config.repetitions} UP synapses)",
+        ax=left,
     )  # fmt: skip
-    left.set(
-        xlabel="Δt = t_post − t_pre [ms]", ylabel="strength after / before",
-        title=f"DP set: {config.pairs} pairs at {config.pair_rate:g} Hz",
-    )  # fmt: skip
+    left.set(title=f"DP set: {config.pairs} pairs at {config.pair_rate:g} Hz")
     left.set_ylim(top=max(left.get_ylim()[1], 1.45))  # room for the legend
     left.legend(frameon=False, fontsize=8, loc="upper left")
     colors = {-10.0: "tab:blue", 10.0: "tab:red"}
@@ -297,6 +295,7 @@ def _main(args: argparse.Namespace) -> dict:
         steps = {"dt_stdp": args.dt, "dt_frequency": args.dt}
     config = GraupnerBrunelConfig(repetitions=args.repetitions, seed=args.seed, **steps)
     summary, data = run(config)
+    save_results(args, summary, data)
     args.out.mkdir(parents=True, exist_ok=True)
     plot(config, data, summary, args.out / "graupner_brunel.png")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -35,7 +35,7 @@ from ..network import Monitor, Network, Population, Projection
 from ..neurons import Izhikevich
 from ..neurons._base import AbstractPopulationModel
 from ..rules import RewardSTDP
-from ._registry import Experiment, register
+from ._registry import Experiment, register, save_results
 
 
 class PairingRewardState(NamedTuple):
@@ -233,6 +233,8 @@ def plot(config: Izhikevich2007Config, data: dict, summary: dict, path: Path) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .. import plot as pxplot
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     ax = axes[0]
     ax.plot(data["t"] * 1e-3, data["w"], color="tab:red", label="rewarded synapse")
@@ -240,9 +242,10 @@ def plot(config: Izhikevich2007Config, data: dict, summary: dict, path: Path) ->
             label="rewards")  # fmt: skip
     ax.set(xlabel="time [s]", ylabel="weight", ylim=(-0.2, config.s_max * 1.05))
     ax.legend(loc="upper left")
-    ax = axes[1]
-    ax.hist(data["others"], bins=40, range=(0, config.s_max), color="tab:blue", edgecolor="k")
-    ax.set(xlabel="weight", ylabel="E→E synapses", title="all other E→E weights at the end")
+    ax = pxplot.weight_histogram(
+        data["others"], bins=40, value_range=(0.0, config.s_max), ax=axes[1]
+    )
+    ax.set(ylabel="E→E synapses", title="all other E→E weights at the end")
     fig.suptitle("Izhikevich (2007): distal reward with dopamine-modulated STDP")
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -263,6 +266,7 @@ def _main(args: argparse.Namespace) -> dict:
         duration=args.duration * 1000.0, seed=args.seed, rewarded=not args.no_reward
     )
     summary, data = run(config, progress=not args.no_progress)
+    save_results(args, summary, data)
     args.out.mkdir(parents=True, exist_ok=True)
     plot(config, data, summary, args.out / "izhikevich2007.png")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -60,7 +60,7 @@ from ..metalearn import meta_train, replace_rule, replace_weights
 from ..network import Network, Population, Projection
 from ..neurons import RateNeuron
 from ..rules import PolynomialRule
-from ._registry import Experiment, register
+from ._registry import Experiment, register, save_results
 
 
 @dataclass(frozen=True)
@@ -319,6 +319,7 @@ def _main(args: argparse.Namespace) -> dict:
         raise ValueError(f"--meta-steps must be >= 1, got {args.meta_steps}.")
     config = MetalearnOjaConfig(seed=args.seed, meta_steps=args.meta_steps)
     summary, data = run(config, progress=not args.no_progress)
+    save_results(args, summary, data)
     args.out.mkdir(parents=True, exist_ok=True)
     plot(data, summary, args.out / "metalearn_oja.png")
     # The file also holds the whole θ (theta[α][β][γ] multiplies xᵅ·yᵝ·wᵞ); the printout omits it.

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import connectivity, initializers
+from .. import connectivity, initializers, io
 from ..inputs import PoissonInput
 from ..network import Monitor, Network, Population, Projection
 from ..neurons import LIFCond
 from ..rules import PairSTDP
-from ._registry import Experiment, register
+from ._registry import Experiment, register, save_results
 
 
 @dataclass(frozen=True)
@@ -129,13 +129,22 @@ def summarize(
     }
 
 
-def run(config: Song2000Config, progress: bool = True) -> tuple[dict, dict]:
-    """Run the experiment; returns the summary and the recorded data."""
+def run(
+    config: Song2000Config, progress: bool = True, save: Path | None = None
+) -> tuple[dict, dict]:
+    """Run the experiment; returns the summary and the recorded data.
+
+    With ``save``, the monitors stream to that HDF5 file during the run (see
+    :mod:`plastix.io`) and the data are read back from it.
+    """
     net, monitors = build(config)
     start = time.perf_counter()
-    net.run(config.duration, chunk_size=config.chunk_size, progress=progress)
+    net.run(config.duration, chunk_size=config.chunk_size, progress=progress, save=save)
     wall = time.perf_counter() - start
     weights = np.asarray(net.weights(net.projections[0]))[:, 0]
+    if save is not None:
+        results = io.load(save)
+        monitors = {key: results[m.name] for key, m in monitors.items()}
     data = {
         "weights": weights,
         "weight_t": monitors["weights"].t,
@@ -154,46 +163,33 @@ def plot(config: Song2000Config, data: dict, summary: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .. import plot as pxplot
+
     g_max = config.g_max
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), layout="constrained")
-    ax = axes[0, 0]
-    ax.hist(data["weights"] / g_max, bins=10, range=(0, 1), color="tab:blue", edgecolor="k")
+    ax = pxplot.weight_histogram(data["weights"], bins=10, w_max=g_max, ax=axes[0, 0])
     ax.set(
         xlabel="w / g_max",
-        ylabel="synapses",
         title=f"final weights ({summary['extreme_bins_fraction']:.0%} in the extreme bins)",
     )
     ax = axes[0, 1]
-    history = data["weight_history"] / g_max
-    if history.size:
-        history = history[:, np.argsort(history[-1])]  # rows sorted by final weight
-        extent = (0, data["weight_t"][-1] * 1e-3, 0, history.shape[1])
-        image = ax.imshow(
-            history.T,
-            aspect="auto",
-            origin="lower",
-            extent=extent,
-            cmap="viridis",
-            vmin=0,
-            vmax=1,
-            interpolation="nearest",
+    if data["weight_history"].size:
+        pxplot.weight_evolution(
+            data["weight_t"], data["weight_history"], w_max=g_max, time_unit="s", ax=ax
         )
-        fig.colorbar(image, ax=ax, label="w / g_max")
-    ax.set(xlabel="time [s]", ylabel="synapse (sorted by final weight)", title="weight evolution")
-    ax = axes[1, 0]
-    seconds = config.duration * 1e-3
-    bins = np.arange(0, np.ceil(seconds) + 1)
-    rate, _ = np.histogram(data["output_t"] * 1e-3, bins=bins)
-    ax.plot(bins[:-1] + 0.5, rate, color="tab:red")
-    ax.set(
-        xlabel="time [s]",
-        ylabel="rate [Hz]",
-        title=f"output rate (last 10 s: {summary['rate_last10s_hz']:.1f} Hz)",
-    )
-    ax = axes[1, 1]
-    shown = data["input_t"] < 1000.0
-    ax.scatter(data["input_t"][shown], data["input_i"][shown], s=2, color="k")
-    ax.set(xlabel="time [ms]", ylabel="input", title="input raster (first second)")
+        ax.images[0].colorbar.set_label("w / g_max")
+    ax.set(title="weight evolution")
+    # bins of 1 s (a last partial second is left out)
+    ax = pxplot.population_rate(
+        data["output_t"], 1, bin_width=min(1000.0, config.duration),
+        t_range=(0.0, config.duration), time_unit="s", ax=axes[1, 0], color="tab:red",
+    )  # fmt: skip
+    ax.set(title=f"output rate (last 10 s: {summary['rate_last10s_hz']:.1f} Hz)")
+    ax = pxplot.raster(
+        data["input_t"], data["input_i"], t_range=(0.0, min(1000.0, config.duration)),
+        ax=axes[1, 1],
+    )  # fmt: skip
+    ax.set(ylabel="input", title="input raster (first second)")
     fig.suptitle("Song, Miller & Abbott (2000): competitive STDP")
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -211,7 +207,8 @@ def _main(args: argparse.Namespace) -> dict:
     if not args.duration > 0:
         raise ValueError(f"--duration must be > 0 [s], got {args.duration}.")
     config = Song2000Config(duration=args.duration * 1000.0, seed=args.seed, format=args.format)
-    summary, data = run(config, progress=not args.no_progress)
+    summary, data = run(config, progress=not args.no_progress, save=args.save)
+    save_results(args, summary, data)
     args.out.mkdir(parents=True, exist_ok=True)
     plot(config, data, summary, args.out / "song2000.png")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -30,7 +30,7 @@ from ..inputs import PoissonInput
 from ..network import Monitor, Network, Population, Projection
 from ..neurons import LIFCond
 from ..rules import InhibitorySTDP
-from ._registry import Experiment, register
+from ._registry import Experiment, register, save_results
 
 G_LEAK = 10.0  # [nS]: conductances below are divided by it
 
@@ -184,31 +184,30 @@ def plot(config: Vogels2011Config, data: dict, summary: dict, path: Path) -> Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .. import plot as pxplot
+
     c = config
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), layout="constrained")
-    shown = data["exc_i"] < 500
     for ax, (lo, hi), title in (
         (axes[0, 0], (max(0.0, min(c.plastic_after, c.duration) - 200.0),
                       min(c.plastic_after, c.duration)), "before learning"),
-        (axes[0, 1], (c.duration - 200.0, c.duration), "after learning"),
+        (axes[0, 1], (max(0.0, c.duration - 200.0), c.duration), "after learning"),
     ):  # fmt: skip
-        keep = shown & (data["exc_t"] >= lo) & (data["exc_t"] < hi)
-        ax.scatter(data["exc_t"][keep], data["exc_i"][keep], s=0.5, color="k")
-        ax.set(xlabel="time [ms]", ylabel="excitatory neuron", title=title, xlim=(lo, hi))
+        pxplot.raster(data["exc_t"], data["exc_i"], t_range=(lo, hi), max_units=min(500, c.n_exc),
+                      marker_size=1.0, ax=ax)  # fmt: skip
+        ax.set(ylabel="excitatory neuron", title=f"{title} (first {min(500, c.n_exc)} neurons)")
     ax = axes[1, 0]
-    bins = np.arange(0.0, c.duration + 50.0, 50.0)
     for key, n, color, label in (
         ("exc_t", c.n_exc, "tab:red", "excitatory"),
         ("inh_t", c.n_inh, "tab:blue", "inhibitory"),
     ):
-        counts, _ = np.histogram(data[key], bins=bins)
-        ax.plot(bins[:-1] * 1e-3, counts / n / 0.05, color=color, label=label)
+        pxplot.population_rate(data[key], n, bin_width=50.0, t_range=(0.0, c.duration),
+                               time_unit="s", ax=ax, color=color, label=label)  # fmt: skip
     ax.axvline(c.plastic_after * 1e-3, color="gray", ls="--", lw=1)
-    ax.set(xlabel="time [s]", ylabel="rate [Hz]", yscale="log", title="population rates")
+    ax.set(yscale="log", title="population rates (plastic from the dashed line on)")
     ax.legend()
-    ax = axes[1, 1]
-    ax.hist(data["weights_ns"], bins=50, color="tab:blue", edgecolor="k")
-    ax.set(xlabel="w [nS]", ylabel="synapses", title="inhibitory→excitatory weights")
+    ax = pxplot.weight_histogram(data["weights_ns"], bins=50, unit="nS", ax=axes[1, 1])
+    ax.set(title="inhibitory→excitatory weights at the end")
     fig.suptitle(
         f"Vogels et al. (2011): E rate {summary['exc_rate_last_second_hz']:.1f} Hz, "
         f"CV {summary['exc_cv_isi_last_2s']:.2f} at the end"
@@ -272,6 +271,7 @@ def _main(args: argparse.Namespace) -> dict:
         format=args.format,
     )
     summary, data = run(config, progress=not args.no_progress)
+    save_results(args, summary, data)
     args.out.mkdir(parents=True, exist_ok=True)
     plot(config, data, summary, args.out / "vogels2011.png")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

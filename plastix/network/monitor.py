@@ -20,13 +20,16 @@ class Monitor:
         every: recording period [ms] for state variables and weights (default: every
             step); spikes are always recorded at every step.
         indices: units (or synapses, in canonical order) to record; default all.
+        name: the monitor's name in results files (default ``"<target>.<what>"``, made
+            unique by the network, e.g. ``"neuron.spikes"``, ``"syn.w"``).
 
     After a run: ``t`` [ms] and, for spikes, ``i`` (the unit of each spike); otherwise
     ``values`` with one row per recorded time.
 
     Raises:
         ValueError: a target that is not a population or projection, an unknown
-            ``what``, a non-positive ``every``, or ``indices`` that select nothing.
+            ``what``, a non-positive ``every``, ``indices`` that select nothing, or a
+            name that is empty or holds a '/'.
     """
 
     def __init__(
@@ -35,6 +38,7 @@ class Monitor:
         what: str = "spikes",
         every: float | None = None,
         indices: Any = None,
+        name: str | None = None,
     ):
         if isinstance(target, Population):
             if what == "w":
@@ -69,7 +73,10 @@ class Monitor:
                     f"Monitor: indices must be non-negative integers, got {indices[:5]}."
                 )
             indices = tuple(int(i) for i in indices)
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(f"Monitor: name must be a non-empty string without '/', got {name!r}.")
         self.target, self.what, self.every, self.indices = target, what, every, indices
+        self.name = name
         self.t = np.zeros(0)
         self.i = np.zeros(0, int)
         self.values = np.zeros(0)
@@ -94,4 +101,4 @@ class Monitor:
             self.values = v
 
     def __repr__(self) -> str:
-        return f"Monitor({self.target!r}, what={self.what!r}, every={self.every})"
+        return f"Monitor({self.name or self.target!r}, what={self.what!r}, every={self.every})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import equinox as eqx
@@ -21,8 +22,10 @@ from .._core.spec import (
     ProjectionSpec,
     init_state,
 )
+from ..io import ResultsWriter
 from ..rules._base import AbstractRule
 from ..rules.combine import Chain
+from . import checkpoint
 from .monitor import Monitor
 from .population import Population
 from .projection import Projection
@@ -98,6 +101,17 @@ class Network:
                 raise ValueError(
                     f"Monitor: its target {obj.target!r} belongs to another network (or none)."
                 )
+            if any(m is obj for m in self.monitors):
+                raise ValueError(f"{obj!r} was already added to this network.")
+            names = {m.name for m in self.monitors}
+            if obj.name is None:
+                base = f"{obj.target.name}.{obj.what}"
+                obj.name = base
+                suffix = 2
+                while obj.name in names:
+                    obj.name, suffix = f"{base}_{suffix}", suffix + 1
+            elif obj.name in names:
+                raise ValueError(f"Network.add: the monitor name {obj.name!r} is already used.")
             self.monitors.append(obj)
         else:
             raise ValueError(
@@ -255,11 +269,29 @@ class Network:
 
     # -- running -----------------------------------------------------------------------
 
-    def run(self, duration: float, chunk_size: int = 10_000, progress: bool = True) -> None:
+    def run(
+        self,
+        duration: float,
+        chunk_size: int = 10_000,
+        progress: bool = True,
+        save: str | Path | None = None,
+    ) -> None:
         """Simulate ``duration`` [ms] more, in chunks of ``chunk_size`` steps.
 
+        Args:
+            duration: simulated time [ms].
+            chunk_size: steps per jitted chunk (results do not depend on it).
+            progress: show a progress bar.
+            save: an HDF5 file to stream the monitors to, chunk by chunk, instead of
+                keeping them in memory (host memory then stays bounded however long the
+                run; the monitors' ``t``/``i``/``values`` are left as they were). A new
+                file gets the network's dt, seed and parameters as attributes; a file
+                written by the previous run of this network is appended to. Read it with
+                ``plastix.io.load``.
+
         Raises:
-            ValueError: a non-positive duration or chunk size.
+            ValueError: a non-positive duration or chunk size, or a ``save`` file that
+                cannot be appended to (another network's, or one ending at another step).
             BufferOverflowError, NonFiniteError, SimulationError: a problem found on
                 the device (reported after the chunk in which it happened).
         """
@@ -276,6 +308,7 @@ class Network:
             if progress
             else None
         )
+        writer = None if save is None else ResultsWriter(save, self, int(first))
         with bar if bar is not None else contextlib.nullcontext():
             self.state, results = simulate(
                 self.spec,
@@ -285,7 +318,10 @@ class Network:
                 self._recordings,
                 chunk_size=chunk_size,
                 progress=bar,
+                sink=None if writer is None else writer.write,
             )
+        if writer is not None:
+            return
         appended = int(first) > 0
         for monitor, result in zip(self.monitors, results, strict=True):
             monitor._store(self.dt, result, appended)
@@ -300,6 +336,30 @@ class Network:
         self.build()
         index = self.projections.index(projection)
         return np.asarray(projection.connectivity.to_dense(self.state.projections[index].w))
+
+    # -- checkpoints -------------------------------------------------------------------
+
+    def store(self, path: str | Path) -> None:
+        """Write a checkpoint of the full state to the HDF5 file ``path`` (overwritten).
+
+        It holds the neuron, input and rule states, weights, spike histories (the delay
+        buffers), the step count and seed (which fix every later random draw), the
+        model and rule parameters, and the monitors' recordings so far. Restored into a
+        network built the same way, a run continues bit-identically.
+        """
+        self.build()
+        checkpoint.store(self, path)
+
+    def restore(self, path: str | Path) -> None:
+        """Load a checkpoint written by :meth:`store` (state, parameters, seed, monitors).
+
+        Raises:
+            FileNotFoundError: no such file.
+            ValueError: not a checkpoint, or one of a network built differently (the
+                message lists each difference: sizes, models, rules, connectivity,
+                delays, monitors, state variables).
+        """
+        checkpoint.restore(self, path)
 
     # -- reading and writing state between runs ------------------------------------------
 
