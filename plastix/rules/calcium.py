@@ -58,8 +58,8 @@ class GraupnerBrunel(AbstractRule):
     Each synapse has a calcium concentration ``c`` (dimensionless) and an efficacy ``ρ``:
 
     * ``τ_Ca·dc/dt = −c + C_pre·Σ δ(t − t_pre − D) + C_post·Σ δ(t − t_post)``
-    * ``τ·dρ/dt = −ρ(1 − ρ)(ρ* − ρ) + γ_p(1 − ρ)·Θ(c − θ_p) − γ_d·ρ·Θ(c − θ_d)
-      + σ·√τ·√(Θ(c − θ_p) + Θ(c − θ_d))·η(t)``
+    * ``τ·dρ/dt = −ρ(1 − ρ)(ρ* − ρ) + γ_p(1 − ρ)·Θ(c − θ_p) − γ_d·ρ·Θ(c − θ_d) +
+      σ·√τ·√(Θ(c − θ_p) + Θ(c − θ_d))·η(t)``
 
     with ``Θ`` the Heaviside step (``Θ(0) = 0``) and ``η`` Gaussian white noise. Without
     calcium ``ρ`` is bistable: DOWN (0) and UP (1), separated by the unstable ``ρ*``.
