@@ -7,8 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import h5py
-
 from . import experiments
 
 
@@ -27,14 +25,9 @@ def _replace_results_file(path: Path) -> None:
     """Remove an earlier results file at ``path``; refuse to overwrite anything else."""
     if not path.exists():
         return
-    from .io import RESULTS_FORMAT
+    from .io import is_results_file
 
-    try:
-        with h5py.File(path, "r") as file:
-            ours = file.attrs.get("format") == RESULTS_FORMAT
-    except OSError:
-        ours = False
-    if not ours:
+    if not is_results_file(path):
         raise ValueError(
             f"--save: {str(path)!r} exists and is not a plastix results file; it is left "
             "alone. Choose another path."

@@ -148,13 +148,31 @@ def write_arrays(group: h5py.Group, data: Mapping[str, Any]) -> None:
             group[name].attrs["encoding"] = "json"
 
 
+def leaf_name(path: tuple) -> str:
+    """The HDF5 name of a PyTree leaf: its ``jax.tree_util.keystr`` path without the
+    leading dot (``"projections[0].rule.x"``; ``"value"`` for a tree that is one leaf)."""
+    return jax.tree_util.keystr(path).lstrip(".") or "value"
+
+
+def named_leaves(tree: Any) -> dict[str, Any]:
+    """``{leaf_name: leaf}`` of a PyTree's leaves."""
+    return {leaf_name(path): leaf for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
+
+
+def is_results_file(path: str | Path) -> bool:
+    """Whether ``path`` is an HDF5 file written as plastix results (False if not HDF5)."""
+    try:
+        with h5py.File(path, "r") as file:
+            return file.attrs.get("format") == RESULTS_FORMAT
+    except OSError:
+        return False
+
+
 def write_parameters(group: h5py.Group, kind: str, name: str, module: Any) -> None:
     """The array fields of a neuron model or rule (``module``) under ``group/kind/name``."""
     sub = group.require_group(kind).require_group(name)
     sub.attrs["model"] = type(module).__name__
-    leaves = jax.tree_util.tree_flatten_with_path(module)[0]
-    for path, leaf in leaves:
-        key = jax.tree_util.keystr(path).lstrip(".") or "value"
+    for key, leaf in named_leaves(module).items():
         if key in sub:
             del sub[key]
         sub.create_dataset(key, data=np.asarray(leaf))

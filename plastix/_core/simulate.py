@@ -316,9 +316,8 @@ def _concatenate(
     rec: Recording, store: list[dict[str, np.ndarray]], batched: bool
 ) -> dict[str, np.ndarray]:
     """The chunks of one recording joined (an empty result when nothing was kept)."""
-    names = ("steps", "indices", "batch") if rec.kind == "spikes" else ("steps", "values")
-    if rec.kind == "spikes" and not batched:
-        names = names[:2]
+    spikes = rec.kind == "spikes"
+    names = ["steps", "indices" if spikes else "values"] + (["batch"] if spikes and batched else [])
     axis = {"values": 1 if batched else 0}
     return {
         name: np.concatenate([r[name] for r in store], axis=axis.get(name, 0))

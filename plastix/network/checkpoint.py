@@ -28,17 +28,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..io import leaf_name, named_leaves
+
 if TYPE_CHECKING:
     from .network import Network
 
 CHECKPOINT_FORMAT = "plastix-checkpoint"
 VERSION = 1
-
-
-def _leaves(tree: Any) -> dict[str, Any]:
-    """``{path: leaf}`` of a PyTree's array leaves."""
-    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
-    return {jax.tree_util.keystr(path).lstrip("."): leaf for path, leaf in flat}
 
 
 def _is_key(leaf: Any) -> bool:
@@ -107,7 +103,7 @@ def store(net: Network, path: str | Path) -> None:
             file.attrs[key] = json.dumps(description[key])
         for group_name, tree in (("state", net.state), ("spec", net.spec)):
             group = file.create_group(group_name)
-            for name, leaf in _leaves(tree).items():
+            for name, leaf in named_leaves(tree).items():
                 group.create_dataset(name, data=_host(leaf))
         monitors = file.create_group("monitors")
         for monitor in net.monitors:
@@ -181,7 +177,7 @@ def restore(net: Network, path: str | Path) -> None:
             lines.append(f"dt: {float(file.attrs['dt'])} ms in the checkpoint, {net.dt} ms here")
         for key in ("populations", "projections", "monitors"):
             lines += _differences(key, json.loads(file.attrs[key]), ours[key])
-        state_leaves, spec_leaves = _leaves(net.state), _leaves(net.spec)
+        state_leaves, spec_leaves = named_leaves(net.state), named_leaves(net.spec)
         lines += _leaf_differences("state", file["state"], state_leaves)
         lines += _leaf_differences("spec", file["spec"], spec_leaves)
         for name, leaf in spec_leaves.items():
@@ -225,7 +221,7 @@ def _replace_leaves(tree: Any, group: h5py.Group) -> Any:
     flat, treedef = jax.tree_util.tree_flatten_with_path(tree)
     leaves = []
     for path, leaf in flat:
-        value = group[jax.tree_util.keystr(path).lstrip(".")][()]
+        value = group[leaf_name(path)][()]
         if _is_key(leaf):
             leaves.append(jax.random.wrap_key_data(jnp.asarray(value)))
         elif isinstance(leaf, jax.Array):
