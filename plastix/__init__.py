@@ -6,6 +6,7 @@ pure functional core (``plastix.core``) and runs it in chunks of a jitted ``lax.
 
 from . import connectivity as connectivity
 from . import core as core
+from . import distributed as distributed
 from . import dsl as dsl
 from . import initializers as initializers
 from . import inputs as inputs

@@ -58,6 +58,7 @@ API_PAGES = [
     "plot",
     "io",
     "dsl",
+    "distributed",
 ]
 
 
@@ -180,6 +181,7 @@ def test_every_public_name_has_an_api_entry(site: Path) -> None:
     """Each name exported by ``plastix`` and its public subpackages has an anchor on an
     API page (``id="plastix.<module>.<name>"``), so a new export cannot go undocumented."""
     import plastix
+    import plastix.distributed
     import plastix.dsl
     import plastix.io
     import plastix.metalearn
@@ -203,6 +205,7 @@ def test_every_public_name_has_an_api_entry(site: Path) -> None:
         plastix.plot,
         plastix.io,
         plastix.dsl,
+        plastix.distributed,
     ]
     missing = [
         f"{module.__name__}.{name}"

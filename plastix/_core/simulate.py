@@ -77,26 +77,9 @@ def run(
         net, bufs = carry
         done = net.step
         net, spikes = step(spec, net, drive_row, key)
-        new_bufs = []
-        for buf, rec in zip(bufs, periodic, strict=True):
-            offset = (-first) % rec.every
-            row = (done - first - offset) // rec.every
-            if rec.every == 1:
-                new_bufs.append(buf.at[row].set(periodic_value(spec, net, rec)))
-            elif skips_work():  # read and write the value only in the steps that record it
-                new_bufs.append(
-                    jax.lax.cond(
-                        done % rec.every == 0,
-                        lambda b, r, n, rec=rec: b.at[r].set(periodic_value(spec, n, rec)),
-                        lambda b, r, n: b,
-                        buf,
-                        row,
-                        net,
-                    )
-                )
-            else:  # no branch on an accelerator: other steps write to the scratch last row
-                row = jnp.where(done % rec.every == 0, row, buf.shape[0] - 1)
-                new_bufs.append(buf.at[row].set(periodic_value(spec, net, rec)))
+        new_bufs = record_periodic(
+            bufs, periodic, done, first, net, lambda n, rec: periodic_value(spec, n, rec)
+        )
         outs = tuple(
             spikes[r.target] if r.indices is None else spikes[r.target][jnp.asarray(r.indices)]
             for r in recordings
@@ -120,6 +103,40 @@ def run(
         ),
     }
     return state, records, diagnostics
+
+
+def record_periodic(
+    buffers: tuple[Array, ...],
+    periodic: list[Recording],
+    done: Array,
+    first: Array,
+    net: Any,
+    value: Callable[[Any, Recording], Array],
+) -> list[Array]:
+    """Write ``value(net, rec)`` into row ``(done - first - offset) // every`` of each
+    periodic recording's buffer, in the steps it records (``done`` is the step just made).
+    """
+    new_bufs = []
+    for buf, rec in zip(buffers, periodic, strict=True):
+        offset = (-first) % rec.every
+        row = (done - first - offset) // rec.every
+        if rec.every == 1:
+            new_bufs.append(buf.at[row].set(value(net, rec)))
+        elif skips_work():  # read and write the value only in the steps that record it
+            new_bufs.append(
+                jax.lax.cond(
+                    done % rec.every == 0,
+                    lambda b, r, n, rec=rec: b.at[r].set(value(n, rec)),
+                    lambda b, r, n: b,
+                    buf,
+                    row,
+                    net,
+                )
+            )
+        else:  # no branch on an accelerator: other steps write to the scratch last row
+            row = jnp.where(done % rec.every == 0, row, buf.shape[0] - 1)
+            new_bufs.append(buf.at[row].set(value(net, rec)))
+    return new_bufs
 
 
 def _scan(body: Any, carry: Any, drives: Any, n_steps: int, checkpoint: bool | int) -> Any:
@@ -171,13 +188,13 @@ def _run_batch(
     return eqx.filter_vmap(one, in_axes=(spec_axes, 0, 0))(spec, state, keys)
 
 
-def _first_bad(flags: Any, bad: Any) -> tuple[bool, str]:
-    """Whether any instance is bad, and which (for a batch of instances)."""
+def _first_bad(flags: Any, bad: Any, label: str) -> tuple[bool, str]:
+    """Whether any instance (or shard) is bad, and which (``label`` names the kind)."""
     flags = np.asarray(flags)
     hits = np.nonzero(np.atleast_1d(bad(flags)))[0]
     if hits.size == 0:
         return False, ""
-    return True, (f", ensemble instance {int(hits[0])}" if flags.ndim else "")
+    return True, (f", {label} {int(hits[0])}" if flags.ndim else "")
 
 
 def _capacities(proj: Any) -> str:
@@ -186,10 +203,13 @@ def _capacities(proj: Any) -> str:
     return f"capacity=(pre {proj.capacity}, post {proj.post_capacity})"
 
 
-def check_diagnostics(spec: NetworkSpec, diagnostics: dict[str, Any], chunk: str) -> None:
-    """Raise the first problem the device reported for a chunk (never ignore one)."""
+def check_diagnostics(
+    spec: NetworkSpec, diagnostics: dict[str, Any], chunk: str, label: str = "ensemble instance"
+) -> None:
+    """Raise the first problem the device reported for a chunk (never ignore one); flags
+    with a leading axis (ensemble instances, or shards: ``label``) name the first bad one."""
     for proj, needed in zip(spec.projections, diagnostics["overflow"], strict=True):
-        bad, which = _first_bad(needed, lambda n: n > 0)
+        bad, which = _first_bad(needed, lambda n: n > 0, label)
         if bad:
             needed = int(np.max(needed))
             raise BufferOverflowError(
@@ -199,21 +219,21 @@ def check_diagnostics(spec: NetworkSpec, diagnostics: dict[str, Any], chunk: str
                 f"path in such steps."
             )
     for pop, errors in zip(spec.populations, diagnostics["drive_errors"], strict=True):
-        bad, which = _first_bad(errors, lambda e: e > 0)
+        bad, which = _first_bad(errors, lambda e: e > 0, label)
         if bad:
             raise SimulationError(
                 f"Population {pop.name!r}: {pop.model.drive_error_message} "
                 f"({int(np.max(errors))} entries, {chunk}{which})."
             )
     for pop, ok in zip(spec.populations, diagnostics["finite_populations"], strict=True):
-        bad, which = _first_bad(ok, np.logical_not)
+        bad, which = _first_bad(ok, np.logical_not, label)
         if bad:
             raise NonFiniteError(
                 f"Population {pop.name!r}: a state variable became NaN or infinite ({chunk}"
                 f"{which}); check the parameters (time constants, dt) and the input weights."
             )
     for proj, ok in zip(spec.projections, diagnostics["finite_projections"], strict=True):
-        bad, which = _first_bad(ok, np.logical_not)
+        bad, which = _first_bad(ok, np.logical_not, label)
         if bad:
             raise NonFiniteError(
                 f"Projection {proj.name!r}: a weight or trace became NaN or infinite "
@@ -231,6 +251,7 @@ def simulate(
     progress: Any = None,
     spec_axes: Any = None,
     sink: Callable[[list[dict[str, np.ndarray]], int, int], None] | None = None,
+    runner: Callable[[NetworkState, int], tuple[Any, tuple, dict[str, Any]]] | None = None,
 ) -> tuple[NetworkState, list[dict[str, np.ndarray]]]:
     """Run ``n_steps`` steps in chunks, checking the device's diagnostics after each.
 
@@ -253,6 +274,11 @@ def simulate(
     nothing is kept: host memory stays bounded however long the run (``plastix.io``
     streams them to HDF5 this way); the returned results are then empty.
 
+    ``runner(state, n)`` replaces the single-device chunk (``plastix.distributed`` runs
+    the chunks sharded this way): it returns the new state, the chunk's records as
+    ``run`` would (NumPy) and its diagnostics, whose per-shard flags name the shard;
+    ``runner.first_step`` is the step the run starts from.
+
     Returns:
         The final state and, per recording, ``{"steps": ..., "values": ...}`` in NumPy
         (spikes: ``steps`` and ``indices`` of each spike).
@@ -260,10 +286,16 @@ def simulate(
     collected: list[list[dict[str, np.ndarray]]] = [[] for _ in recordings]
     batched = spec_axes is not None
     done = 0
+    if runner is not None:  # its state may live on devices of other processes
+        start = runner.first_step
+    else:
+        start = int(state.step[0] if batched else state.step)
     while done < n_steps:
         length = min(chunk_size, n_steps - done)
-        first = int(state.step[0] if batched else state.step)
-        if batched:
+        first = start + done
+        if runner is not None:
+            state, records, diagnostics = runner(state, length)
+        elif batched:
             state, records, diagnostics = _run_batch(
                 spec, state, key, length, recordings, spec_axes
             )
@@ -274,6 +306,7 @@ def simulate(
             diagnostics,
             f"in steps {first}–{first + length - 1}, t = "
             f"{first * spec.dt:g}–{(first + length) * spec.dt:g} ms",
+            "shard" if runner is not None else "ensemble instance",
         )
         chunk = [
             _chunk_result(rec, np.asarray(values), first, length, batched)

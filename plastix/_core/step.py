@@ -194,6 +194,42 @@ def step(
     Returns:
         The new state and the spikes (or rates) of every population in this step.
     """
+    new, spikes = advance(spec, state, drives, key)
+    return new._replace(history=push_history(new.history, state.step, spikes)), spikes
+
+
+def push_history(history: tuple[Array, ...], first: Array, spikes: tuple[Array, ...]) -> tuple:
+    """Phase 5: write the spikes of steps ``first, first+1, …`` into the delay history.
+
+    ``spikes`` holds per population the spikes of one step ``[n]``, or of several
+    consecutive steps ``[d, n]`` (a sharded run exchanges ``d`` steps at a time); only
+    the last ``L`` of them can be kept in a history of ``L`` slots.
+    """
+    new = []
+    for h, s in zip(history, spikes, strict=True):
+        length = h.shape[0]
+        if s.ndim == h.ndim - 1:
+            new.append(h.at[first % length].set(s))
+            continue
+        d = s.shape[0]
+        keep = range(max(0, d - length), d)
+        slots = (first + jnp.asarray(list(keep))) % length
+        new.append(h.at[slots].set(s[d - len(keep) :]))
+    return tuple(new)
+
+
+def advance(
+    spec: NetworkSpec,
+    state: NetworkState,
+    drives: tuple[Any, ...],
+    key: Array | None = None,
+    valid: tuple[Array | None, ...] | None = None,
+) -> tuple[NetworkState, tuple[Array, ...]]:
+    """Phases 1–4 of ``step``: the new state with the history *not* yet updated.
+
+    ``valid`` (per population, a mask over its units or None) silences units that only
+    pad a population's block in a sharded run: they never spike.
+    """
     k = state.step
     inputs = [{r: jnp.zeros(p.n, float) for r in p.model.receptors} for p in spec.populations]
     arrived_all, buffers, projections = [], [], list(state.projections)
@@ -225,6 +261,9 @@ def step(
         spec.populations, state.populations, inputs, drives, strict=True
     ):
         new_state, s = pop.model.step(pop_state, pop_inputs, drive, spec.dt)
+        mask = None if valid is None else valid[len(spikes)]
+        if mask is not None:
+            s = jnp.where(mask, s, jnp.zeros((), s.dtype))
         pop_states.append(new_state)
         spikes.append(s)
     # 3.–4. plasticity and traces
@@ -246,7 +285,4 @@ def step(
                     spec.populations[proj.post].model.emits_rates,
                 ),
             )
-    # 5. delay history
-    history = tuple(h.at[k % h.shape[0]].set(s) for h, s in zip(state.history, spikes, strict=True))
-    new = NetworkState(k + 1, tuple(pop_states), history, tuple(projections))
-    return new, tuple(spikes)
+    return NetworkState(k + 1, tuple(pop_states), state.history, tuple(projections)), tuple(spikes)

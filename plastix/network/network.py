@@ -275,6 +275,8 @@ class Network:
         chunk_size: int = 10_000,
         progress: bool = True,
         save: str | Path | None = None,
+        devices: Any = None,
+        exchange_every: int | None = None,
     ) -> None:
         """Simulate ``duration`` [ms] more, in chunks of ``chunk_size`` steps.
 
@@ -288,10 +290,20 @@ class Network:
                 file gets the network's dt, seed and parameters as attributes; a file
                 written by the previous run of this network is appended to. Read it with
                 ``plastix.io.load``.
+            devices: run across devices (see ``plastix.distributed``): a number (the
+                first N of ``jax.devices()``), a list of devices, or a
+                ``jax.sharding.Mesh`` with a ``"neurons"`` axis. Each device owns a block
+                of every population and the synapses onto it; results equal a
+                single-device run's. None: one device.
+            exchange_every: with ``devices``, steps between spike exchanges (default and
+                maximum: the shortest delay of any projection).
 
         Raises:
-            ValueError: a non-positive duration or chunk size, or a ``save`` file that
-                cannot be appended to (another network's, or one ending at another step).
+            ValueError: a non-positive duration or chunk size, a ``save`` file that
+                cannot be appended to (another network's, or one ending at another step),
+                or ``devices`` that cannot hold the network (a population smaller than
+                the device count, a mesh without a ``"neurons"`` axis, ``exchange_every``
+                longer than the minimum delay).
             BufferOverflowError, NonFiniteError, SimulationError: a problem found on
                 the device (reported after the chunk in which it happened).
         """
@@ -308,23 +320,46 @@ class Network:
             if progress
             else None
         )
+        key = jax.random.PRNGKey(self.seed)
+        runner = self._sharded_runner(key, devices, exchange_every)
         writer = None if save is None else ResultsWriter(save, self, int(first))
         with bar if bar is not None else contextlib.nullcontext():
-            self.state, results = simulate(
+            state, results = simulate(
                 self.spec,
-                self.state,
-                jax.random.PRNGKey(self.seed),
+                self.state if runner is None else runner.initial,
+                key,
                 n_steps,
                 self._recordings,
                 chunk_size=chunk_size,
                 progress=bar,
                 sink=None if writer is None else writer.write,
+                runner=runner,
             )
+        self.state = state if runner is None else runner.final_state(state)
         if writer is not None:
             return
         appended = int(first) > 0
         for monitor, result in zip(self.monitors, results, strict=True):
             monitor._store(self.dt, result, appended)
+
+    def _sharded_runner(self, key: Any, devices: Any, exchange_every: Any) -> Any:
+        """The runner of a run across ``devices`` (None for a single-device run)."""
+        if devices is None:
+            if exchange_every is not None:
+                raise ValueError(
+                    "Network.run: exchange_every applies to runs across devices; pass "
+                    "devices= as well."
+                )
+            return None
+        from .. import distributed
+
+        mesh = distributed.make_mesh(devices, "Network.run: ")
+        cached = getattr(self, "_partition", None)
+        if cached is None or cached.spec is not self.spec or cached.devices != mesh.size:
+            self._partition = distributed.Partition(self.spec, mesh.size)
+        return distributed.ShardedRunner(
+            self.spec, self.state, key, self._recordings, mesh, exchange_every, self._partition
+        )
 
     def weights(self, projection: Projection) -> np.ndarray:
         """Current weights of ``projection`` as a ``[pre.n, post.n]`` matrix."""

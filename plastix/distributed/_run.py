@@ -1,0 +1,277 @@
+"""Running a partitioned network: one ``shard_map`` per chunk, spikes exchanged per window.
+
+Inside a chunk every device steps its own blocks (``plastix._core.step.advance``) for a
+*window* of ``d`` steps, ``d`` no longer than the shortest delay of any projection: the
+spikes that arrive during a window were all emitted before it, so they are already in
+every device's copy of the spike history. At the end of the window the devices exchange
+the window's spikes in one ``all_gather`` of ``[d, block]`` per population and write them
+into the history. Nothing else crosses devices: each synapse lives on the device of its
+postsynaptic neuron.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from .._core.recording import Recording, periodic_rows
+from .._core.simulate import _all_finite, population_key, record_periodic
+from .._core.spec import NetworkSpec, NetworkState
+from .._core.step import advance, push_history
+from ._mesh import AXIS
+from ._partition import Partition
+
+_tree_map = jax.tree_util.tree_map
+
+
+def minimum_delay(spec: NetworkSpec) -> int | None:
+    """The shortest delay [steps] of any projection (None without projections)."""
+    delays = [
+        int(np.min(np.asarray(p.delays))) if p.per_synapse_delays else p.delay
+        for p in spec.projections
+    ]
+    return min(delays, default=None)
+
+
+def exchange_interval(spec: NetworkSpec, exchange_every: int | None) -> int:
+    """Steps per window: ``exchange_every``, at most (and by default) the minimum delay."""
+    shortest = minimum_delay(spec)
+    if exchange_every is None:
+        return shortest or 1
+    if isinstance(exchange_every, bool) or not isinstance(exchange_every, int | np.integer):
+        raise ValueError(
+            f"Network.run: exchange_every must be a number of steps >= 1, got {exchange_every!r}."
+        )
+    if exchange_every < 1 or (shortest is not None and exchange_every > shortest):
+        where = [
+            p.name
+            for p in spec.projections
+            if (int(np.min(np.asarray(p.delays))) if p.per_synapse_delays else p.delay) == shortest
+        ]
+        raise ValueError(
+            f"Network.run: exchange_every={exchange_every} steps, but spikes must be "
+            f"exchanged at least once per minimum delay, {shortest} steps "
+            f"(projection {where[0]!r}): expected 1 <= exchange_every <= {shortest}."
+        )
+    return int(exchange_every)
+
+
+def _to_host(tree: Any) -> Any:
+    """Gather (possibly multi-process) arrays to NumPy on every process."""
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def _put(tree: Any, sharding: NamedSharding) -> Any:
+    """Host arrays (the same on every process) as global arrays split over the mesh."""
+
+    def put(x: np.ndarray) -> jax.Array:
+        x = np.asarray(x)
+        return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+
+    return _tree_map(put, tree)
+
+
+class ShardedRunner:
+    """Runs chunks of a network over a mesh (``simulate``'s ``runner``).
+
+    Args:
+        spec: the single-device spec.
+        state: the single-device state to start from.
+        key: the run's random key.
+        recordings: what to record (as ``plastix._core.simulate.run`` records it).
+        mesh: a one-axis mesh named ``"neurons"``.
+        exchange_every: steps per spike exchange (default: the minimum delay).
+    """
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        state: NetworkState,
+        key: jax.Array,
+        recordings: tuple[Recording, ...],
+        mesh: Mesh,
+        exchange_every: int | None = None,
+        partition: Partition | None = None,
+    ):
+        self.spec, self.key, self.recordings, self.mesh = spec, key, recordings, mesh
+        self.window = exchange_interval(spec, exchange_every)
+        self.partition = partition or Partition(spec, mesh.size)
+        self.sharding = NamedSharding(mesh, P(AXIS))
+        self.first_step = int(state.step)
+        # host copies: in a multi-process run every input must be global or host data
+        self.populations = jax.device_get(spec.populations)
+        self.key = np.asarray(jax.device_get(key))
+        self.spec_leaves = _put(self.partition.spec_leaves, self.sharding)
+        self.initial = _put(self.partition.split_state(state), self.sharding)
+
+    def __call__(self, state: NetworkState, n_steps: int) -> tuple[Any, tuple, dict[str, Any]]:
+        state, records, diagnostics = _run_chunk(
+            self.populations,
+            self.spec.dt,
+            self.partition.static,
+            self.partition.template,
+            self.spec_leaves,
+            state,
+            self.key,
+            n_steps,
+            self.recordings,
+            self.window,
+            self.mesh,
+        )
+        records, diagnostics = _to_host((records, diagnostics))
+        joined = tuple(
+            self._join_record(rec, values, n_steps)
+            for rec, values in zip(self.recordings, records, strict=True)
+        )
+        return state, joined, diagnostics
+
+    def _join_record(self, rec: Recording, values: np.ndarray, n_steps: int) -> np.ndarray:
+        if rec.kind == "spikes":  # [devices, steps, block]
+            blocks = self.partition.blocks[rec.target]
+            spikes = blocks.join(values, axis=1)
+            return spikes if rec.indices is None else spikes[:, np.asarray(rec.indices)]
+        return self.partition.join_record(rec, values[:, :-1])
+
+    def final_state(self, state: NetworkState) -> NetworkState:
+        """The single-device state at the end of the run."""
+        return self.partition.join_state(_to_host(state))
+
+
+def _by_block(populations: tuple, drives: tuple, devices: int) -> tuple:
+    """Each population's drive (made as on one device) cut into blocks
+    ``[devices, T, block, ...]`` (leaves without a unit axis are repeated per device)."""
+    out = []
+    for pop, drive in zip(populations, drives, strict=True):
+        size = -(-pop.n // devices)
+
+        def cut(x: jax.Array, n: int = pop.n, size: int = size) -> jax.Array:
+            if x.ndim >= 2 and x.shape[1] == n:
+                pad = [(0, 0)] * x.ndim
+                pad[1] = (0, size * devices - n)
+                x = jnp.pad(x, pad, mode="edge")
+                x = x.reshape((x.shape[0], devices, size) + x.shape[2:])
+                return jnp.moveaxis(x, 1, 0)
+            return jnp.broadcast_to(x, (devices,) + x.shape)
+
+        out.append(_tree_map(cut, drive))
+    return tuple(out)
+
+
+@eqx.filter_jit
+def _run_chunk(
+    populations: tuple,
+    dt: float,
+    static: Any,
+    template: Any,
+    spec_leaves: list[jax.Array],
+    state: NetworkState,
+    key: jax.Array,
+    n_steps: int,
+    recordings: tuple[Recording, ...],
+    window: int,
+    mesh: Mesh,
+) -> tuple[NetworkState, tuple, dict[str, Any]]:
+    devices = mesh.size
+    steps = state.step[0] + jnp.arange(n_steps, dtype=state.step.dtype)
+    drives = tuple(
+        pop.model.drive(population_key(key, i), steps, pop.n, dt)
+        for i, pop in enumerate(populations)
+    )
+    drive_errors = tuple(
+        pop.model.drive_errors(d) for pop, d in zip(populations, drives, strict=True)
+    )
+    drives = _by_block(populations, drives, devices)
+    sizes = tuple(-(-p.n // devices) for p in populations)
+    periodic = [r for r in recordings if r.kind != "spikes"]
+
+    def local(leaves: list, net: NetworkState, drives: tuple, key: jax.Array) -> Any:
+        squeeze = lambda tree: _tree_map(lambda x: x[0], tree)  # noqa: E731
+        leaves, net, drives = squeeze(leaves), squeeze(net), squeeze(drives)
+        local_spec = eqx.combine(jax.tree_util.tree_unflatten(template, leaves), static)
+        me = jax.lax.axis_index(AXIS)
+        valid = tuple(
+            me * size + jnp.arange(size) < p.n for size, p in zip(sizes, populations, strict=True)
+        )
+        first = net.step
+
+        def value(n: NetworkState, rec: Recording) -> jax.Array:
+            if rec.kind == "weights":
+                return n.projections[rec.target].w
+            return getattr(n.populations[rec.target], rec.variable)
+
+        buffers = tuple(
+            jnp.zeros(
+                (periodic_rows(n_steps, r.every) + 1,) + jnp.shape(value(net, r)),
+                jnp.result_type(value(net, r)),
+            )
+            for r in periodic
+        )
+
+        def one_step(carry: Any, drive_row: Any) -> Any:
+            n, bufs = carry
+            done = n.step
+            n, spikes = advance(local_spec, n, drive_row, key, valid)
+            bufs = tuple(record_periodic(bufs, periodic, done, first, n, value))
+            return (n, bufs), spikes
+
+        def one_window(carry: Any, window_drives: Any) -> Any:
+            (n, bufs), spikes = jax.lax.scan(one_step, carry, window_drives)
+            start = n.step - spikes[0].shape[0]
+            everyone = tuple(
+                jax.lax.all_gather(s, AXIS, axis=1, tiled=True)[:, : p.n]
+                for s, p in zip(spikes, populations, strict=True)
+            )
+            n = n._replace(history=push_history(n.history, start, everyone))
+            recorded = tuple(spikes[r.target] for r in recordings if r.kind == "spikes")
+            return (n, bufs), recorded
+
+        whole, rest = divmod(n_steps, window)
+        carry = (net, buffers)
+        outs = []
+        if whole:
+            head = _tree_map(
+                lambda d: d[: whole * window].reshape((whole, window) + d.shape[1:]), drives
+            )
+            carry, out = jax.lax.scan(one_window, carry, head)
+            outs.append(_tree_map(lambda o: o.reshape((-1,) + o.shape[2:]), out))
+        if rest:
+            carry, out = one_window(carry, _tree_map(lambda d: d[whole * window :], drives))
+            outs.append(out)
+        recorded = (
+            outs[0] if len(outs) == 1 else _tree_map(lambda a, b: jnp.concatenate([a, b]), *outs)
+        )
+        net, buffers = carry
+        spike_iter, buffer_iter = iter(recorded), iter(buffers)
+        records = tuple(
+            next(spike_iter) if r.kind == "spikes" else next(buffer_iter) for r in recordings
+        )
+        diagnostics = {
+            "overflow": tuple(p.overflow for p in net.projections),
+            "finite_populations": tuple(_all_finite(s) for s in net.populations),
+            "finite_projections": tuple(
+                _all_finite((p.w, p.rule, p.synapses)) for p in net.projections
+            ),
+        }
+        expand = lambda tree: _tree_map(lambda x: x[None], tree)  # noqa: E731
+        return expand(net), expand(records), expand(diagnostics)
+
+    sharded = jax.shard_map(
+        local,
+        mesh=mesh,
+        in_specs=(P(AXIS), P(AXIS), P(AXIS), P()),
+        out_specs=P(AXIS),
+        check_vma=False,
+    )
+    state, records, diagnostics = sharded(spec_leaves, state, drives, key)
+    diagnostics["drive_errors"] = drive_errors
+    return state, records, diagnostics

@@ -1,0 +1,89 @@
+"""A small plastic Brunel-type network for the sharded-run tests, run in a subprocess
+(``python -m tests.distributed.brunel OUT.npz ...``) so that fake CPU devices can be set
+before jax is imported."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def build(fmt: str, delays: str, n_e: int = 1600, n_i: int = 400, seed: int = 3):
+    """E (LIF) and I (LIF) driven by Poisson sources; E→E multiplicative pair STDP in
+    ``fmt`` with a homogeneous 1.5 ms delay or random per-synapse delays (0.5–3 ms);
+    all other projections static, 1.5 ms."""
+    import numpy as np
+
+    import plastix as px
+
+    rng = np.random.default_rng(seed)
+    net = px.Network(dt=0.1, seed=seed)
+    ext = net.add(px.Population(px.PoissonInput(20.0), 800, name="ext"))
+    e = net.add(px.Population(px.LIF(v_init=rng.uniform(-70, -52, n_e)), n_e, name="E"))
+    i = net.add(px.Population(px.LIF(v_init=rng.uniform(-70, -52, n_i)), n_i, name="I"))
+    conn = px.fixed_indegree
+    net.add(px.Projection(ext, e, conn(800, n_e, 40, seed=1), weights=190.0, delay=1.5))
+    net.add(px.Projection(ext, i, conn(800, n_i, 40, seed=2), weights=190.0, delay=1.5))
+    ee_delay = 1.5 if delays == "homogeneous" else px.initializers.uniform(0.5, 3.0)
+    ee = net.add(
+        px.Projection(
+            e,
+            e,
+            conn(n_e, n_e, 20, seed=4, allow_autapses=False, format=fmt),
+            px.PairSTDP(a_plus=0.1, a_minus=0.12, w_max=120.0, mu_plus=1.0, mu_minus=1.0),
+            weights=px.initializers.uniform(20.0, 60.0),
+            delay=ee_delay,
+            name="EE",
+        )
+    )
+    net.add(px.Projection(e, i, conn(n_e, n_i, 20, seed=5), weights=40.0, delay=1.5))
+    net.add(
+        px.Projection(i, e, conn(n_i, n_e, 10, seed=6), weights=-300.0, delay=1.5, receptor="inh")
+    )
+    net.add(
+        px.Projection(i, i, conn(n_i, n_i, 10, seed=7), weights=-300.0, delay=1.5, receptor="inh")
+    )
+    monitors = [
+        net.add(px.Monitor(e)),
+        net.add(px.Monitor(i)),
+        net.add(px.Monitor(ee, "w", every=5.0, indices=list(range(0, 4000, 97)))),
+    ]
+    return net, ee, monitors
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--format", default="csr")
+    parser.add_argument("--delays", default="homogeneous")
+    parser.add_argument("--devices", default="0", help="comma-separated counts; 0: plain run")
+    parser.add_argument("--ms", type=float, default=30.0)
+    parser.add_argument("--chunk", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    import jax
+    import numpy as np
+
+    jax.config.update("jax_enable_x64", True)
+    results = {}
+    for count in [int(c) for c in args.devices.split(",")]:
+        net, ee, (mon_e, mon_i, mon_w) = build(args.format, args.delays)
+        net.build()
+        results[f"{count}/w0"] = net.weights(ee)
+        net.run(
+            args.ms, chunk_size=args.chunk, progress=False, devices=None if count == 0 else count
+        )
+        results[f"{count}/e_t"] = mon_e.t
+        results[f"{count}/e_i"] = mon_e.i
+        results[f"{count}/i_t"] = mon_i.t
+        results[f"{count}/i_i"] = mon_i.i
+        results[f"{count}/w"] = net.weights(ee)
+        results[f"{count}/w_rec"] = mon_w.values
+        results[f"{count}/v"] = net.get_state(net.populations[1])["v"]
+    np.savez(args.out, **results)
+    print(json.dumps({"devices": len(jax.devices()), "pid": os.getpid()}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""Runs across devices (plastix.distributed): the same spikes and weights on any device
+count, clear errors. Several devices are faked on CPU in a subprocess
+(``--xla_force_host_platform_device_count`` must be set before jax is imported)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+import plastix as px
+from plastix.distributed import Partition, make_mesh
+from plastix.distributed._partition import Blocks, SynapseList
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_brunel(tmp_path: Path, *args: str, devices: int = 4, timeout: int = 600) -> dict:
+    """Run tests/distributed/brunel.py with ``devices`` fake CPU devices; its arrays."""
+    out = tmp_path / "result.npz"
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    command = [sys.executable, "-m", "tests.distributed.brunel", str(out), *args]
+    done = subprocess.run(
+        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(np.load(out))
+
+
+def assert_same_run(result: dict, base: str, other: str) -> None:
+    for name in ("e_t", "e_i", "i_t", "i_i"):
+        np.testing.assert_array_equal(
+            result[f"{other}/{name}"],
+            result[f"{base}/{name}"],
+            err_msg=f"{name}: devices {other} vs {base}",
+        )
+    for name in ("w", "w_rec", "v"):
+        np.testing.assert_allclose(
+            result[f"{other}/{name}"],
+            result[f"{base}/{name}"],
+            rtol=0,
+            atol=1e-12,
+            err_msg=f"{name}: devices {other}",
+        )
+
+
+def check_run_is_meaningful(result: dict, base: str) -> None:
+    """The compared run has activity in both populations and learning on E→E."""
+    assert result[f"{base}/e_t"].size > 100 and result[f"{base}/i_t"].size > 20
+    w, w0 = result[f"{base}/w"], result[f"{base}/w0"]
+    assert np.mean(np.abs(w - w0)[w0 != 0] > 1e-6) > 0.02  # 4.6 % after 20 ms
+
+
+def test_csr_random_delays_same_on_1_2_4_devices_with_odd_chunks(tmp_path):
+    """2000 neurons (1600 E + 400 I, 800 Poisson sources), E→E STDP in CSR with random
+    per-synapse delays: the plain run and runs on 1, 2 and 4 devices, in chunks of 37
+    steps (windows cut by chunk ends), give the same spikes and weights."""
+    result = run_brunel(
+        tmp_path,
+        "--format",
+        "csr",
+        "--delays",
+        "random",
+        "--devices",
+        "0,1,2,4",
+        "--ms",
+        "20",
+        "--chunk",
+        "37",
+    )
+    check_run_is_meaningful(result, "0")
+    for devices in ("1", "2", "4"):
+        assert_same_run(result, "0", devices)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["dense", "csr", "coo"])
+def test_every_format_and_delay_kind_same_on_2_and_4_devices(tmp_path, fmt):
+    """All three formats, with the homogeneous 1.5 ms delay and with random delays."""
+    for delays in ("homogeneous", "random"):
+        result = run_brunel(
+            tmp_path, "--format", fmt, "--delays", delays, "--devices", "0,2,4", "--ms", "30"
+        )
+        check_run_is_meaningful(result, "0")
+        for devices in ("2", "4"):
+            assert_same_run(result, "0", devices)
+
+
+# -- partitioning, on the host -------------------------------------------------------------
+
+
+def test_blocks_split_and_join_pad_the_last_block():
+    blocks = Blocks(10, 4)
+    assert (blocks.size, blocks.padded) == (3, 12)
+    x = np.arange(10.0)
+    parts = blocks.split(x)
+    assert parts.shape == (4, 3)
+    np.testing.assert_array_equal(parts[-1], [9.0, 9.0, 9.0])  # edge padding
+    np.testing.assert_array_equal(blocks.split(x, fill=0.0)[-1], [9.0, 0.0, 0.0])
+    np.testing.assert_array_equal(blocks.join(parts), x)
+    np.testing.assert_array_equal(blocks.valid()[-1], [True, False, False])
+
+
+def test_synapse_list_keeps_storage_order_per_block():
+    post = np.array([5, 0, 3, 1, 5, 2, 4])  # blocks of 2 over 3 devices
+    synapses = SynapseList(post, Blocks(6, 3))
+    np.testing.assert_array_equal(synapses.index, [[1, 3, -1], [2, 5, -1], [0, 4, 6]])
+    values = np.arange(7.0) * 10
+    np.testing.assert_array_equal(synapses.join(synapses.split(values, fill=-1.0)), values)
+    assert synapses.split(values, fill=-1.0)[0, 2] == -1.0
+
+
+def small_network(fmt="csr", delay=1.0, n=10, monitor=False):
+    net = px.Network(dt=0.1, seed=0)
+    src = net.add(px.Population(px.PoissonInput(100.0), n, name="src"))
+    out = net.add(px.Population(px.LIF(), n, name="out"))
+    net.add(
+        px.Projection(
+            src,
+            out,
+            px.fixed_indegree(n, n, 3, seed=1, format=fmt),
+            px.PairSTDP(w_max=3000.0),
+            weights=2000.0,
+            delay=delay,
+            name="syn",
+        )
+    )
+    if monitor:
+        net.add(px.Monitor(out))
+    net.build()
+    return net
+
+
+def test_partition_gives_each_device_its_postsynaptic_block():
+    net = small_network("coo")
+    part = Partition(net.spec, 3)
+    state = part.split_state(net.state)
+    conn = net.spec.projections[0].connectivity
+    w = np.asarray(state.projections[0].w)
+    # every synapse lies on the device of its postsynaptic neuron, once
+    assert w.shape[0] == 3 and np.sum(part.synapses[0].index >= 0) == conn.n_synapses
+    owner = np.asarray(conn.post)[part.synapses[0].index[part.synapses[0].index >= 0]] // 4
+    device = np.nonzero(part.synapses[0].index >= 0)[0]
+    np.testing.assert_array_equal(owner, device)
+    # padding synapses carry no weight; the joined state is the original
+    assert np.all(w[part.synapses[0].index < 0] == 0)
+    joined = part.join_state(state)
+    for a, b in zip(
+        jax.tree_util.tree_leaves(joined), jax.tree_util.tree_leaves(net.state), strict=True
+    ):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_dense_partition_masks_padded_columns():
+    net = small_network("dense")
+    part = Partition(net.spec, 4)  # 10 neurons: blocks of 3, the last has 1 real
+    local = [part._local_spec(d).projections[0].connectivity for d in range(4)]
+    assert local[0].synapse_shape == (10, 3)
+    np.testing.assert_array_equal(np.asarray(local[3].mask).any(axis=0), [True, False, False])
+
+
+# -- on one device, in this process ----------------------------------------------------------
+
+
+def test_one_device_run_equals_plain_run():
+    plain, sharded = small_network(monitor=True), small_network(monitor=True)
+    spikes = [n.monitors[0] for n in (plain, sharded)]
+    plain.run(20.0, progress=False)
+    sharded.run(20.0, progress=False, devices=1, chunk_size=33)
+    np.testing.assert_array_equal(spikes[1].t, spikes[0].t)
+    np.testing.assert_array_equal(
+        sharded.weights(sharded.projections[0]), plain.weights(plain.projections[0])
+    )
+    assert spikes[0].t.size > 0
+
+
+def test_errors_name_the_argument_and_what_was_expected():
+    net = small_network(delay=0.5)  # 5 steps
+    with pytest.raises(ValueError, match=r"exchange_every=6 steps.*minimum delay, 5 steps"):
+        net.run(1.0, progress=False, devices=1, exchange_every=6)
+    with pytest.raises(ValueError, match="exchange_every applies to runs across devices"):
+        net.run(1.0, progress=False, exchange_every=2)
+    with pytest.raises(ValueError, match=r"devices must be between 1 and the \d+ available"):
+        net.run(1.0, progress=False, devices=len(jax.devices()) + 1)
+    with pytest.raises(ValueError, match="must have an axis named 'neurons'"):
+        net.run(1.0, progress=False, devices=jax.sharding.Mesh(jax.devices()[:1], ("x",)))
+    with pytest.raises(ValueError, match="devices must be a number of devices"):
+        net.run(1.0, progress=False, devices="gpu")
+    with pytest.raises(ValueError, match="population 'src' has 10 units, fewer than the 16"):
+        Partition(net.spec, 16)
+    assert make_mesh(1).axis_names == ("neurons",)
