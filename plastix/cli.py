@@ -63,8 +63,22 @@ def main(argv: list[str] | None = None) -> int:
         help="also write the results to this HDF5 file (read it with plastix.io.load; an "
         "earlier plastix results file there is replaced)",
     )
+    sub.add_argument(
+        "--devices",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run the network across N devices (jax.devices(); results equal one device's)",
+    )
     options = sub.parse_args(rest)
     try:
+        if options.devices is not None and not experiment.devices:
+            runs_across = sorted(n for n, e in experiments.EXPERIMENTS.items() if e.devices)
+            raise ValueError(
+                f"--devices: experiment {experiment.name!r} runs on one device (its "
+                f"networks are too small to split, or use an ensemble or a neuromodulator); "
+                f"experiments that run across devices: {', '.join(runs_across)}."
+            )
         if options.save is not None:
             _replace_results_file(options.save)
         summary = experiment.main(options)

@@ -4,9 +4,12 @@ count, clear errors. Several devices are faked on CPU in a subprocess
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jax
@@ -90,6 +93,87 @@ def test_every_format_and_delay_kind_same_on_2_and_4_devices(tmp_path, fmt):
         check_run_is_meaningful(result, "0")
         for devices in ("2", "4"):
             assert_same_run(result, "0", devices)
+
+
+@pytest.fixture(scope="module")
+def plain_run() -> dict:
+    """The 20 ms CSR run with homogeneous delays on one device, in this process."""
+    from tests.distributed import brunel
+
+    net, ee, (mon_e, mon_i, mon_w) = brunel.build("csr", "homogeneous")
+    net.run(20.0, progress=False)
+    return {
+        "0/e_t": mon_e.t,
+        "0/e_i": mon_e.i,
+        "0/i_t": mon_i.t,
+        "0/i_i": mon_i.i,
+        "0/w": net.weights(ee),
+        "0/w_rec": mon_w.values,
+        "0/v": net.get_state(net.populations[1])["v"],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_with_two_devices_each_equal_one_process(tmp_path, plain_run):
+    """Two processes on 127.0.0.1 join through plastix.distributed.initialize (gloo CPU
+    collectives), two fake devices each, and run the network on all four devices."""
+    out = tmp_path / "mp.npz"
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    port = free_port()
+    logs = [tmp_path / f"process{i}.log" for i in range(2)]
+    processes = []
+    try:
+        for i in range(2):
+            command = [
+                sys.executable,
+                "-m",
+                "tests.distributed.brunel",
+                str(out),
+                "--devices",
+                "4",
+                "--ms",
+                "20",
+                "--processes",
+                "2",
+                "--process-id",
+                str(i),
+                "--port",
+                str(port),
+            ]
+            with open(logs[i], "w") as log:
+                processes.append(
+                    subprocess.Popen(
+                        command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+                    )
+                )
+        deadline = time.monotonic() + 300
+        for p in processes:
+            p.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for p, log in zip(processes, logs, strict=True):
+        assert p.returncode == 0, log.read_text()[-3000:]
+    assert '"processes": 2' in logs[1].read_text()
+    result = dict(np.load(out)) | plain_run
+    assert_same_run(result, "0", "4")
+
+
+def test_checkpoint_of_a_4_device_run_continues_on_2_devices(tmp_path, plain_run):
+    """10 ms on 4 devices, stored; restored in a new process, 10 ms more on 2 devices:
+    the same spikes and weights as 20 ms on one device."""
+    checkpoint = tmp_path / "ck.h5"
+    run_brunel(tmp_path, "--devices", "4", "--ms", "10", "--store", str(checkpoint))
+    result = run_brunel(tmp_path, "--devices", "2", "--ms", "10", "--restore", str(checkpoint))
+    assert_same_run(result | plain_run, "0", "2")
 
 
 # -- partitioning, on the host -------------------------------------------------------------
@@ -195,3 +279,80 @@ def test_errors_name_the_argument_and_what_was_expected():
     with pytest.raises(ValueError, match="population 'src' has 10 units, fewer than the 16"):
         Partition(net.spec, 16)
     assert make_mesh(1).axis_names == ("neurons",)
+
+
+def test_overflow_error_names_the_shard():
+    from plastix._core.simulate import check_diagnostics
+
+    net = small_network()
+    diagnostics = {
+        "overflow": (np.array([0, 0, 7]),),
+        "drive_errors": (np.zeros(()), np.zeros(())),
+        "finite_populations": (np.ones(3, bool), np.ones(3, bool)),
+        "finite_projections": (np.ones(3, bool),),
+    }
+    with pytest.raises(px.BufferOverflowError, match=r"Projection 'syn': 7 neurons.*shard 2"):
+        check_diagnostics(net.spec, diagnostics, "in steps 0–9", "shard")
+
+
+def test_one_device_run_reports_overflow_with_its_shard():
+    net = px.Network(dt=0.1, seed=0)
+    src = net.add(px.Population(px.PoissonInput(900.0), 40, name="src"))
+    out = net.add(px.Population(px.LIF(), 8, name="out"))
+    net.add(px.Projection(src, out, px.all_to_all(40, 8, format="csr"), px.PairSTDP(),
+                          weights=1.0, capacity=2, name="syn"))  # fmt: skip
+    with pytest.raises(px.BufferOverflowError, match=r"'syn'.*capacity=2.*shard 0"):
+        net.run(5.0, progress=False, devices=1)
+
+
+def test_cli_devices(tmp_path, capsys):
+    """``plastix run vogels2011 --devices 2`` (two fake devices, in a subprocess) gives
+    the summary of the one-device run; an experiment that cannot be split says so."""
+    from plastix import cli
+
+    assert cli.main(["run", "song2000", "--devices", "2"]) == 2
+    assert "runs on one device" in capsys.readouterr().err
+    args = ["run", "vogels2011", "--duration", "0.2", "--n-exc", "200", "--no-progress"]
+    assert cli.main([*args, "--out", str(tmp_path / "one")]) == 0
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    env["JAX_ENABLE_X64"] = "1"  # as this process (conftest)
+    done = subprocess.run(
+        [sys.executable, "-m", "plastix.cli", *args, "--out", str(tmp_path / "two"),
+         "--devices", "2"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    one, two = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("one", "two"))
+    assert two["config"].pop("devices") == 2 and one["config"].pop("devices") is None
+    for summary in (one, two):
+        summary.pop("seconds_per_simulated_second"), summary.pop("wall_s")
+    assert two == one and one["exc_rate_last_second_hz"] > 0
+
+
+@pytest.mark.slow
+def test_per_device_synapse_arrays_are_a_quarter_of_1e7_synapses():
+    """1e7 plastic synapses over 4 devices: each device's weight, trace and delay arrays
+    hold a quarter of the synapses, plus padding to the fullest block (< 0.1 %)."""
+    n = 10_000
+    net = px.Network(dt=0.1, seed=0)
+    a = net.add(px.Population(px.LIF(), n, name="A"))
+    conn = px.fixed_total_number(n, n, 10_000_000, seed=3, format="coo")
+    net.add(px.Projection(a, a, conn, px.PairSTDP(), weights=1.0,
+                          delay=px.initializers.uniform(0.5, 2.0), name="AA"))  # fmt: skip
+    net.build()
+    part = Partition(net.spec, 4)
+    local = part.split_state(net.state).projections[0]
+    quarter = conn.n_synapses / 4
+    # the weights, and every per-synapse array of the local specs (synapse indices,
+    # event indices, delays): nothing of synapse length is held whole on a device
+    per_synapse = [x for x in part.spec_leaves if x.ndim == 2 and x.shape[1] > 2 * n]
+    assert len(per_synapse) >= 6  # pre, post, pre_perm, post_perm, canonical, valid, delays
+    for array in [local.w, *per_synapse]:
+        assert array.shape[0] == 4
+        assert quarter <= array.shape[1] < 1.001 * quarter, (array.shape, quarter)
+    assert not [x for x in part.spec_leaves if x.size > 1.01 * conn.n_synapses]
+    # traces: one per synapse before the delay (per-synapse delays), one per local neuron
+    traces = [x.shape for x in jax.tree_util.tree_leaves(local.rule) if x.size]
+    per_synapse = [shape for shape in traces if shape[1] > 2 * n]
+    assert per_synapse and all(quarter <= s[1] < 1.001 * quarter for s in per_synapse)
+    assert (4, n // 4) in traces

@@ -203,6 +203,9 @@ def _run_chunk(
             me * size + jnp.arange(size) < p.n for size, p in zip(sizes, populations, strict=True)
         )
         first = net.step
+        # Rules that draw noise (clock-driven, per synapse) get an independent stream per
+        # device: their draws, unlike everything else, depend on the device count.
+        rule_key = jax.random.fold_in(key, me)
 
         def value(n: NetworkState, rec: Recording) -> jax.Array:
             if rec.kind == "weights":
@@ -220,13 +223,13 @@ def _run_chunk(
         def one_step(carry: Any, drive_row: Any) -> Any:
             n, bufs = carry
             done = n.step
-            n, spikes = advance(local_spec, n, drive_row, key, valid)
+            n, spikes = advance(local_spec, n, drive_row, rule_key, valid)
             bufs = tuple(record_periodic(bufs, periodic, done, first, n, value))
             return (n, bufs), spikes
 
-        def one_window(carry: Any, window_drives: Any) -> Any:
-            (n, bufs), spikes = jax.lax.scan(one_step, carry, window_drives)
-            start = n.step - spikes[0].shape[0]
+        def one_window(carry: Any, window_drives: Any, length: int = window) -> Any:
+            (n, bufs), spikes = jax.lax.scan(one_step, carry, window_drives, length=length)
+            start = n.step - length
             everyone = tuple(
                 jax.lax.all_gather(s, AXIS, axis=1, tiled=True)[:, : p.n]
                 for s, p in zip(spikes, populations, strict=True)
@@ -242,10 +245,11 @@ def _run_chunk(
             head = _tree_map(
                 lambda d: d[: whole * window].reshape((whole, window) + d.shape[1:]), drives
             )
-            carry, out = jax.lax.scan(one_window, carry, head)
+            carry, out = jax.lax.scan(one_window, carry, head, length=whole)
             outs.append(_tree_map(lambda o: o.reshape((-1,) + o.shape[2:]), out))
         if rest:
-            carry, out = one_window(carry, _tree_map(lambda d: d[whole * window :], drives))
+            tail = _tree_map(lambda d: d[whole * window :], drives)
+            carry, out = one_window(carry, tail, rest)
             outs.append(out)
         recorded = (
             outs[0] if len(outs) == 1 else _tree_map(lambda a, b: jnp.concatenate([a, b]), *outs)

@@ -16,6 +16,8 @@ class Experiment:
     description: str
     add_arguments: Callable[[Any], None]
     main: Callable[[Any], dict]
+    devices: bool = False
+    """Whether it runs across devices (``--devices N``; its ``main`` reads ``args.devices``)."""
 
 
 EXPERIMENTS: dict[str, Experiment] = {}

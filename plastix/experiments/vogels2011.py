@@ -67,6 +67,7 @@ class Vogels2011Config:
     capacity_exc: int = 128  # event buffers (spikes per step); a fuller step falls back
     capacity_inh: int = 64  # to the all-synapse path
     chunk_size: int = 10_000  # [steps]
+    devices: int | None = None  # run across this many devices (None: one)
 
 
 def build(config: Vogels2011Config) -> tuple[Network, dict]:
@@ -150,10 +151,11 @@ def run(config: Vogels2011Config, progress: bool = True) -> tuple[dict, dict]:
     net, mon = build(c)
     start = time.perf_counter()
     first = min(c.plastic_after, c.duration)
-    net.run(first, chunk_size=c.chunk_size, progress=progress)
+    net.run(first, chunk_size=c.chunk_size, progress=progress, devices=c.devices)
     if c.duration > first:
         net.set_param(mon["plastic"], "eta", c.eta / G_LEAK)  # no recompilation
-        net.run(c.duration - first, chunk_size=c.chunk_size, progress=progress)
+        net.run(c.duration - first, chunk_size=c.chunk_size, progress=progress,
+                devices=c.devices)  # fmt: skip
     wall = time.perf_counter() - start
     pre, post = mon["plastic"].connectivity.canonical_indices()
     w = net.weights(mon["plastic"])[pre, post] * G_LEAK
@@ -269,6 +271,7 @@ def _main(args: argparse.Namespace) -> dict:
         n_exc=args.n_exc,
         n_inh=args.n_exc // 4,
         format=args.format,
+        devices=getattr(args, "devices", None),
     )
     summary, data = run(config, progress=not args.no_progress)
     save_results(args, summary, data)
@@ -284,5 +287,6 @@ EXPERIMENT = register(
         description="Vogels et al. (2011) inhibitory STDP balancing an 8000 E / 2000 I network",
         add_arguments=_add_arguments,
         main=_main,
+        devices=True,
     )
 )

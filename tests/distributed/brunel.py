@@ -61,19 +61,36 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--devices", default="0", help="comma-separated counts; 0: plain run")
     parser.add_argument("--ms", type=float, default=30.0)
     parser.add_argument("--chunk", type=int, default=10_000)
+    parser.add_argument("--processes", type=int, default=1, help="join a multi-process run")
+    parser.add_argument("--process-id", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--restore", default="", help="checkpoint to start from")
+    parser.add_argument("--store", default="", help="checkpoint to write at the end")
     args = parser.parse_args(argv)
     import jax
     import numpy as np
 
     jax.config.update("jax_enable_x64", True)
+    if args.processes > 1:
+        import plastix as px
+
+        px.distributed.initialize(
+            coordinator_address=f"127.0.0.1:{args.port}",
+            num_processes=args.processes,
+            process_id=args.process_id,
+            cpu_collectives="gloo",
+        )
     results = {}
     for count in [int(c) for c in args.devices.split(",")]:
         net, ee, (mon_e, mon_i, mon_w) = build(args.format, args.delays)
         net.build()
         results[f"{count}/w0"] = net.weights(ee)
-        net.run(
-            args.ms, chunk_size=args.chunk, progress=False, devices=None if count == 0 else count
-        )
+        if args.restore:
+            net.restore(args.restore)
+        devices = None if count == 0 else count
+        net.run(args.ms, chunk_size=args.chunk, progress=False, devices=devices)
+        if args.store:
+            net.store(args.store)
         results[f"{count}/e_t"] = mon_e.t
         results[f"{count}/e_i"] = mon_e.i
         results[f"{count}/i_t"] = mon_i.t
@@ -81,8 +98,10 @@ def main(argv: list[str] | None = None) -> None:
         results[f"{count}/w"] = net.weights(ee)
         results[f"{count}/w_rec"] = mon_w.values
         results[f"{count}/v"] = net.get_state(net.populations[1])["v"]
-    np.savez(args.out, **results)
-    print(json.dumps({"devices": len(jax.devices()), "pid": os.getpid()}), file=sys.stderr)
+    if args.process_id == 0:
+        np.savez(args.out, **results)
+    info = {"devices": len(jax.devices()), "processes": jax.process_count(), "pid": os.getpid()}
+    print(json.dumps(info), file=sys.stderr)
 
 
 if __name__ == "__main__":
