@@ -241,6 +241,24 @@ def test_partition_gives_each_device_its_postsynaptic_block():
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
+def test_padding_synapses_never_transmit_or_learn():
+    """A local sparse block with one padding synapse (pointing at the out-of-range post
+    index): the all-synapse and event paths leave it alone and deliver nothing from it."""
+    from plastix.distributed._local_sparse import LocalSparse
+
+    conn = LocalSparse(np.array([0, 1, 0]), np.array([1, 0, 2]), np.array([True, True, False]),
+                       n_pre=2, n_post=2, max_out=1, max_in=1)  # fmt: skip
+    w = jax.numpy.array([1.0, 2.0, 5.0])
+    np.testing.assert_array_equal(conn.propagate(w, np.array([True, True])), [2.0, 1.0])
+    bump = lambda values, pre, post, syn: values + 10.0  # noqa: E731
+    np.testing.assert_array_equal(conn.apply_masked(w, np.ones(3, bool), bump), [11.0, 12.0, 5.0])
+    np.testing.assert_array_equal(conn.apply_pre_events(w, np.array([0, 1]), bump),
+                                  [11.0, 12.0, 5.0])  # fmt: skip
+    np.testing.assert_array_equal(conn.apply_post_events(w, np.array([0, 1]), bump),
+                                  [11.0, 12.0, 5.0])  # fmt: skip
+    np.testing.assert_array_equal(conn.propagate_events(w, np.array([0, 2])), [0.0, 1.0])
+
+
 def test_dense_partition_masks_padded_columns():
     net = small_network("dense")
     part = Partition(net.spec, 4)  # 10 neurons: blocks of 3, the last has 1 real
