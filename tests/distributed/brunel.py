@@ -9,11 +9,18 @@ import json
 import os
 import sys
 
+COMBINATIONS = [(f, d) for f in ("dense", "csr", "coo") for d in ("homogeneous", "random")]
+
 
 def build(fmt: str, delays: str, n_e: int = 1600, n_i: int = 400, seed: int = 3):
     """E (LIF) and I (LIF) driven by Poisson sources; E→E multiplicative pair STDP in
     ``fmt`` with a homogeneous 1.5 ms delay or random per-synapse delays (0.5–3 ms);
-    all other projections static, 1.5 ms."""
+    all other projections static, 1.5 ms. ``fmt="all"``: six E→E projections instead,
+    one per format and delay kind (``COMBINATIONS``), 4 synapses per neuron each.
+
+    Returns the network, its plastic projections and three monitors (E and I spikes,
+    some weights of the first plastic projection every 5 ms).
+    """
     import numpy as np
 
     import plastix as px
@@ -26,18 +33,23 @@ def build(fmt: str, delays: str, n_e: int = 1600, n_i: int = 400, seed: int = 3)
     conn = px.fixed_indegree
     net.add(px.Projection(ext, e, conn(800, n_e, 40, seed=1), weights=190.0, delay=1.5))
     net.add(px.Projection(ext, i, conn(800, n_i, 40, seed=2), weights=190.0, delay=1.5))
-    ee_delay = 1.5 if delays == "homogeneous" else px.initializers.uniform(0.5, 3.0)
-    ee = net.add(
-        px.Projection(
-            e,
-            e,
-            conn(n_e, n_e, 20, seed=4, allow_autapses=False, format=fmt),
-            px.PairSTDP(a_plus=0.1, a_minus=0.12, w_max=120.0, mu_plus=1.0, mu_minus=1.0),
-            weights=px.initializers.uniform(20.0, 60.0),
-            delay=ee_delay,
-            name="EE",
+    combinations = COMBINATIONS if fmt == "all" else [(fmt, delays)]
+    indegree = 4 if fmt == "all" else 20
+    plastic = []
+    for k, (f, d) in enumerate(combinations):
+        plastic.append(
+            net.add(
+                px.Projection(
+                    e,
+                    e,
+                    conn(n_e, n_e, indegree, seed=4 + 10 * k, allow_autapses=False, format=f),
+                    px.PairSTDP(a_plus=0.1, a_minus=0.12, w_max=120.0, mu_plus=1.0, mu_minus=1.0),
+                    weights=px.initializers.uniform(20.0, 60.0),
+                    delay=1.5 if d == "homogeneous" else px.initializers.uniform(0.5, 3.0),
+                    name=f"EE_{f}_{d}",
+                )
+            )
         )
-    )
     net.add(px.Projection(e, i, conn(n_e, n_i, 20, seed=5), weights=40.0, delay=1.5))
     net.add(
         px.Projection(i, e, conn(n_i, n_e, 10, seed=6), weights=-300.0, delay=1.5, receptor="inh")
@@ -48,9 +60,20 @@ def build(fmt: str, delays: str, n_e: int = 1600, n_i: int = 400, seed: int = 3)
     monitors = [
         net.add(px.Monitor(e)),
         net.add(px.Monitor(i)),
-        net.add(px.Monitor(ee, "w", every=5.0, indices=list(range(0, 4000, 97)))),
+        net.add(px.Monitor(plastic[0], "w", every=5.0, indices=list(range(0, 4000, 97)))),
     ]
-    return net, ee, monitors
+    return net, plastic, monitors
+
+
+def canonical_weights(net, plastic) -> "np.ndarray":  # noqa: F821 (numpy imported lazily)
+    """Every plastic synapse's weight, projection after projection, in canonical order."""
+    import numpy as np
+
+    parts = []
+    for proj in plastic:
+        pre, post = proj.connectivity.canonical_indices()
+        parts.append(net.weights(proj)[pre, post])
+    return np.concatenate(parts)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -82,9 +105,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     results = {}
     for count in [int(c) for c in args.devices.split(",")]:
-        net, ee, (mon_e, mon_i, mon_w) = build(args.format, args.delays)
+        net, plastic, (mon_e, mon_i, mon_w) = build(args.format, args.delays)
         net.build()
-        results[f"{count}/w0"] = net.weights(ee)
+        results[f"{count}/w0"] = canonical_weights(net, plastic)
         if args.restore:
             net.restore(args.restore)
         devices = None if count == 0 else count
@@ -95,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         results[f"{count}/e_i"] = mon_e.i
         results[f"{count}/i_t"] = mon_i.t
         results[f"{count}/i_i"] = mon_i.i
-        results[f"{count}/w"] = net.weights(ee)
+        results[f"{count}/w"] = canonical_weights(net, plastic)
         results[f"{count}/w_rec"] = mon_w.values
         results[f"{count}/v"] = net.get_state(net.populations[1])["v"]
     if args.process_id == 0:
