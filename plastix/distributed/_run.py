@@ -128,6 +128,9 @@ class ShardedRunner:
             self.window,
             self.mesh,
         )
+        # shard_map gives zero-size outputs (e.g. an empty rule-state field) a replicated
+        # sharding; put them back on the mesh so that the next chunk hits the jit cache.
+        state = jax.device_put(state, self.sharding)
         records, diagnostics = _to_host((records, diagnostics))
         joined = tuple(
             self._join_record(rec, values, n_steps)
