@@ -63,10 +63,13 @@ def check_run_is_meaningful(result: dict, base: str) -> None:
 def test_csr_random_delays_same_on_1_and_3_devices_with_odd_chunks(tmp_path):
     """2000 neurons (1600 E + 400 I, 800 Poisson sources), E→E STDP in CSR with random
     per-synapse delays: the plain run and runs on 1 and 3 devices (uneven blocks, so
-    padded), in chunks of 37 steps (windows cut by chunk ends), give the same spikes and
-    weights. (2 and 4 devices: the slow test below, and the two-process and checkpoint
-    tests.)"""
+    padded), in chunks of 37 steps (windows cut by chunk ends), exchanging spike
+    indices, give the same spikes and weights. (2 and 4 devices, exchanging booleans:
+    the slow test below, and the two-process and checkpoint tests.)"""
     args = ["--format", "csr", "--delays", "random", "--devices", "0,1,3"]
+    # spikes exchanged as index buffers (300 per device and step: in the first steps
+    # 258 of the 1600 E neurons fire, ~90 per block on 3 devices); booleans elsewhere
+    args += ["--exchange-capacity", "300"]
     result = run_brunel(tmp_path, *args, "--ms", "20", "--chunk", "37")
     check_run_is_meaningful(result, "0")
     for devices in ("1", "3"):
@@ -362,3 +365,37 @@ def test_per_device_synapse_arrays_are_a_quarter_of_1e7_synapses():
     per_synapse = [shape for shape in traces if shape[1] > 2 * n]
     assert per_synapse and all(quarter <= s[1] < 1.001 * quarter for s in per_synapse)
     assert (4, n // 4) in traces
+
+
+def test_exchange_events_rebuilds_every_device_spikes_and_counts_overflow():
+    from plastix.distributed._run import exchange_events
+
+    mesh = make_mesh(1)
+    spikes = np.zeros((3, 6), bool)
+    spikes[0, [1, 4]] = True
+    spikes[2, :5] = True
+
+    def exchange(capacity):
+        return jax.shard_map(
+            lambda s: exchange_events(s, 0, capacity, 5),
+            mesh=mesh,
+            in_specs=jax.sharding.PartitionSpec(),
+            out_specs=jax.sharding.PartitionSpec(),
+            check_vma=False,
+        )(spikes)
+
+    gathered, needed = exchange(5)
+    np.testing.assert_array_equal(gathered, spikes[:, :5])
+    assert int(needed) == 0
+    assert int(exchange(2)[1]) == 5  # 5 spikes in one step, 2 slots
+
+
+def test_exchange_capacity_overflow_names_population_and_shard():
+    net = small_network()
+    message = r"Population '\w+': \d+ neurons.*exchange_capacity=1 \(in steps .*shard 0"
+    with pytest.raises(px.BufferOverflowError, match=message):
+        net.run(20.0, progress=False, devices=1, exchange_capacity=1)
+    with pytest.raises(ValueError, match="exchange_capacity applies to runs across devices"):
+        net.run(1.0, progress=False, exchange_capacity=4)
+    with pytest.raises(ValueError, match="exchange_capacity must be an integer >= 1, got 0"):
+        net.run(1.0, progress=False, devices=1, exchange_capacity=0)

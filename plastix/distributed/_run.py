@@ -20,10 +20,13 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from .._checks import check_int_at_least
+from .._core.events import gather_events
 from .._core.recording import Recording, periodic_rows
 from .._core.simulate import _all_finite, population_key, record_periodic
 from .._core.spec import NetworkSpec, NetworkState
 from .._core.step import advance, push_history
+from .._errors import BufferOverflowError
 from ._mesh import AXIS
 from ._partition import Partition
 
@@ -91,6 +94,12 @@ class ShardedRunner:
         recordings: what to record (as ``plastix._core.simulate.run`` records it).
         mesh: a one-axis mesh named ``"neurons"``.
         exchange_every: steps per spike exchange (default: the minimum delay).
+        exchange_capacity: None to exchange each window's spikes as booleans, one byte
+            per neuron and step; or the number of spike indices (int32) each device
+            sends per step and population, for sparse activity (a step in which more
+            neurons of one device's block spike raises ``BufferOverflowError``, naming
+            the population and the shard). Populations that emit rates or float spikes
+            always exchange their values.
     """
 
     def __init__(
@@ -102,12 +111,18 @@ class ShardedRunner:
         mesh: Mesh,
         exchange_every: int | None = None,
         partition: Partition | None = None,
+        exchange_capacity: int | None = None,
     ):
         self.spec, self.key, self.recordings, self.mesh = spec, key, recordings, mesh
         self.window = exchange_interval(spec, exchange_every)
         self.partition = partition or Partition(spec, mesh.size)
         self.sharding = NamedSharding(mesh, P(AXIS))
-        self.first_step = int(state.step)
+        self.first_step = self._next = int(state.step)
+        if exchange_capacity is not None:
+            exchange_capacity = check_int_at_least(
+                "exchange_capacity", exchange_capacity, 1, "Network.run: "
+            )
+        self.exchange_capacity = exchange_capacity
         # host copies: in a multi-process run every input must be global or host data
         self.populations = jax.device_get(spec.populations)
         self.key = np.asarray(jax.device_get(key))
@@ -127,11 +142,23 @@ class ShardedRunner:
             self.recordings,
             self.window,
             self.mesh,
+            self.exchange_capacity,
         )
         # shard_map gives zero-size outputs (e.g. an empty rule-state field) a replicated
         # sharding; put them back on the mesh so that the next chunk hits the jit cache.
         state = jax.device_put(state, self.sharding)
         records, diagnostics = _to_host((records, diagnostics))
+        first, self._next = self._next, self._next + n_steps
+        for pop, needed in zip(self.spec.populations, diagnostics["exchange"], strict=True):
+            shards = np.nonzero(np.asarray(needed) > 0)[0]
+            if shards.size:
+                raise BufferOverflowError(
+                    f"Population {pop.name!r}: {int(np.max(needed))} neurons of one "
+                    f"device's block spiked in one step, but exchange_capacity="
+                    f"{self.exchange_capacity} (in steps {first}–{first + n_steps - 1}, "
+                    f"shard {int(shards[0])}). Raise exchange_capacity, or pass None to "
+                    f"exchange spikes as booleans."
+                )
         joined = tuple(
             self._join_record(rec, values, n_steps)
             for rec, values in zip(self.recordings, records, strict=True)
@@ -170,6 +197,24 @@ def _by_block(populations: tuple, drives: tuple, devices: int) -> tuple:
     return tuple(out)
 
 
+def exchange_events(
+    spikes: jax.Array, offset: jax.Array, capacity: int, n: int
+) -> tuple[jax.Array, jax.Array]:
+    """Exchange a window's spikes ``[d, block]`` as spike indices: each device sends, per
+    step, up to ``capacity`` global indices (``offset`` + local index); every device
+    rebuilds the spikes of all ``n`` units ``[d, n]``. Also returns the largest count of
+    one step beyond ``capacity`` (0: nothing was lost)."""
+    block = spikes.shape[1]
+    slots = min(capacity, block)
+    buffers = jax.vmap(lambda row: gather_events(row, slots))(spikes)
+    ids = jnp.where(buffers.ids < block, buffers.ids + offset, n)  # n: dropped below
+    everyone = jax.lax.all_gather(ids, AXIS, axis=1, tiled=True)  # [d, devices·slots]
+    rows = jnp.arange(spikes.shape[0])[:, None]
+    gathered = jnp.zeros((spikes.shape[0], n), bool).at[rows, everyone].set(True, mode="drop")
+    needed = jnp.max(jnp.where(buffers.count > slots, buffers.count, 0))
+    return gathered, needed
+
+
 @eqx.filter_jit
 def _run_chunk(
     populations: tuple,
@@ -183,6 +228,7 @@ def _run_chunk(
     recordings: tuple[Recording, ...],
     window: int,
     mesh: Mesh,
+    exchange_capacity: int | None = None,
 ) -> tuple[NetworkState, tuple, dict[str, Any]]:
     devices = mesh.size
     steps = state.step[0] + jnp.arange(n_steps, dtype=state.step.dtype)
@@ -231,18 +277,24 @@ def _run_chunk(
             return (n, bufs), spikes
 
         def one_window(carry: Any, window_drives: Any, length: int = window) -> Any:
-            (n, bufs), spikes = jax.lax.scan(one_step, carry, window_drives, length=length)
+            (n, bufs), needed = carry
+            (n, bufs), spikes = jax.lax.scan(one_step, (n, bufs), window_drives, length=length)
             start = n.step - length
-            everyone = tuple(
-                jax.lax.all_gather(s, AXIS, axis=1, tiled=True)[:, : p.n]
-                for s, p in zip(spikes, populations, strict=True)
-            )
-            n = n._replace(history=push_history(n.history, start, everyone))
+            everyone, new_needed = [], []
+            for s, p, size, old in zip(spikes, populations, sizes, needed, strict=True):
+                if exchange_capacity is None or s.dtype != jnp.bool_:
+                    everyone.append(jax.lax.all_gather(s, AXIS, axis=1, tiled=True)[:, : p.n])
+                    new_needed.append(old)
+                    continue
+                gathered, count = exchange_events(s, me * size, exchange_capacity, p.n)
+                everyone.append(gathered)
+                new_needed.append(jnp.maximum(old, count))
+            n = n._replace(history=push_history(n.history, start, tuple(everyone)))
             recorded = tuple(spikes[r.target] for r in recordings if r.kind == "spikes")
-            return (n, bufs), recorded
+            return ((n, bufs), tuple(new_needed)), recorded
 
         whole, rest = divmod(n_steps, window)
-        carry = (net, buffers)
+        carry = ((net, buffers), tuple(jnp.zeros((), jnp.int32) for _ in populations))
         outs = []
         if whole:
             head = _tree_map(
@@ -257,12 +309,13 @@ def _run_chunk(
         recorded = (
             outs[0] if len(outs) == 1 else _tree_map(lambda a, b: jnp.concatenate([a, b]), *outs)
         )
-        net, buffers = carry
+        (net, buffers), needed = carry
         spike_iter, buffer_iter = iter(recorded), iter(buffers)
         records = tuple(
             next(spike_iter) if r.kind == "spikes" else next(buffer_iter) for r in recordings
         )
         diagnostics = {
+            "exchange": needed,
             "overflow": tuple(p.overflow for p in net.projections),
             "finite_populations": tuple(_all_finite(s) for s in net.populations),
             "finite_projections": tuple(

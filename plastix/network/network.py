@@ -277,6 +277,7 @@ class Network:
         save: str | Path | None = None,
         devices: Any = None,
         exchange_every: int | None = None,
+        exchange_capacity: int | None = None,
     ) -> None:
         """Simulate ``duration`` [ms] more, in chunks of ``chunk_size`` steps.
 
@@ -297,6 +298,9 @@ class Network:
                 single-device run's. None: one device.
             exchange_every: with ``devices``, steps between spike exchanges (default and
                 maximum: the shortest delay of any projection).
+            exchange_capacity: with ``devices``, exchange spikes as up to this many
+                indices per device, step and population (for sparse activity; an
+                overflow raises) instead of one byte per neuron and step (None).
 
         Raises:
             ValueError: a non-positive duration or chunk size, a ``save`` file that
@@ -321,7 +325,7 @@ class Network:
             else None
         )
         key = jax.random.PRNGKey(self.seed)
-        runner = self._sharded_runner(key, devices, exchange_every)
+        runner = self._sharded_runner(key, devices, exchange_every, exchange_capacity)
         writer = None if save is None else ResultsWriter(save, self, int(first))
         with bar if bar is not None else contextlib.nullcontext():
             state, results = simulate(
@@ -342,14 +346,20 @@ class Network:
         for monitor, result in zip(self.monitors, results, strict=True):
             monitor._store(self.dt, result, appended)
 
-    def _sharded_runner(self, key: Any, devices: Any, exchange_every: Any) -> Any:
+    def _sharded_runner(
+        self, key: Any, devices: Any, exchange_every: Any, exchange_capacity: Any
+    ) -> Any:
         """The runner of a run across ``devices`` (None for a single-device run)."""
         if devices is None:
-            if exchange_every is not None:
-                raise ValueError(
-                    "Network.run: exchange_every applies to runs across devices; pass "
-                    "devices= as well."
-                )
+            for name, value in (
+                ("exchange_every", exchange_every),
+                ("exchange_capacity", exchange_capacity),
+            ):
+                if value is not None:
+                    raise ValueError(
+                        f"Network.run: {name} applies to runs across devices; pass "
+                        f"devices= as well."
+                    )
             return None
         from .. import distributed
 
@@ -358,7 +368,14 @@ class Network:
         if cached is None or cached.spec is not self.spec or cached.devices != mesh.size:
             self._partition = distributed.Partition(self.spec, mesh.size)
         return distributed.ShardedRunner(
-            self.spec, self.state, key, self._recordings, mesh, exchange_every, self._partition
+            self.spec,
+            self.state,
+            key,
+            self._recordings,
+            mesh,
+            exchange_every,
+            self._partition,
+            exchange_capacity,
         )
 
     def weights(self, projection: Projection) -> np.ndarray:

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--restore", default="", help="checkpoint to start from")
     parser.add_argument("--store", default="", help="checkpoint to write at the end")
+    parser.add_argument("--exchange-capacity", type=int, default=None)
     args = parser.parse_args(argv)
     import jax
     import numpy as np
@@ -111,7 +112,14 @@ def main(argv: list[str] | None = None) -> None:
         if args.restore:
             net.restore(args.restore)
         devices = None if count == 0 else count
-        net.run(args.ms, chunk_size=args.chunk, progress=False, devices=devices)
+        capacity = None if devices is None else args.exchange_capacity
+        net.run(
+            args.ms,
+            chunk_size=args.chunk,
+            progress=False,
+            devices=devices,
+            exchange_capacity=capacity,
+        )
         if args.store:
             net.store(args.store)
         results[f"{count}/e_t"] = mon_e.t
