@@ -156,3 +156,28 @@ def initial_value(owner: str, name: str, value: Any, params: Mapping[str, Any]) 
             f"{owner}: initial[{name!r}] must be a number or an expression of parameters "
             f"(a string), got {value!r}."
         ) from None
+
+
+def initial_values(
+    owner: str,
+    declared: Mapping[str, Expression | None],
+    initial: Mapping[str, Any],
+    params: Mapping[str, Any],
+    what: str,
+    note: str = "",
+) -> dict[str, Sym]:
+    """The initial values of the variables of a ``what`` ("neuron", "rule"): those given
+    with their equations (``declared``: variable → parsed expression, or None), then the
+    user's ``initial`` overrides; ``note`` ends the error for a name that is not a
+    variable."""
+    initials = {
+        v: parameter_expression(owner, e, params) for v, e in declared.items() if e is not None
+    }
+    for v, value in initial.items():
+        if v not in declared:
+            raise ValueError(
+                f"{owner}: initial names {v!r}, which is not a variable of the {what} "
+                f"({sorted(declared)}){note}."
+            )
+        initials[v] = initial_value(owner, v, value, params)
+    return initials

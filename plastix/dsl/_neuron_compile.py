@@ -13,7 +13,7 @@ from ._expression import Expression, Sym, is_condition, names_in, parse_expressi
 from ._integrate import NotIntegrable, step_program
 from ._model import (
     check_unused,
-    initial_value,
+    initial_values,
     parameter_expression,
     substitute_subexpressions,
     unknown_name,
@@ -189,17 +189,8 @@ def compile_neuron(
                 f"({sorted(variables)}), got {var!r}."
             )
         receptor_map.append((str(receptor), var))
-    initials = {}
-    for var, eq in variables.items():
-        if eq.init is not None:
-            initials[var] = parameter_expression(owner, eq.init, params)
-    for var, value in initial.items():
-        if var not in variables:
-            raise ValueError(
-                f"{owner}: initial names {var!r}, which is not a variable of the neuron "
-                f"({sorted(variables)})."
-            )
-        initials[var] = initial_value(owner, var, value, params)
+    declared = {var: eq.init for var, eq in variables.items()}
+    initials = initial_values(owner, declared, initial, params, "neuron")
     exprs = [*odes.values(), *(e for _, e in resets), *initials.values()]
     exprs += [e for e in (threshold_expr, refractory_expr) if e is not None]
     used = set().union(*(names_in(e) for e in exprs))

@@ -21,8 +21,7 @@ from ._expression import Expression, Sym, names_in, with_constants
 from ._integrate import NotIntegrable, step_program
 from ._model import (
     check_unused,
-    initial_value,
-    parameter_expression,
+    initial_values,
     substitute_subexpressions,
     unknown_name,
 )
@@ -297,18 +296,9 @@ def compile_rule(
     synaptic_post, increment_post = statements(POST)
 
     # -- initial values, parameters used, the clock -------------------------------------
-    initials: dict[str, Sym] = {}
-    for v in variables:
-        eq = odes.get(v) or declared[v]
-        if eq.init is not None:
-            initials[v] = parameter_expression(owner, eq.init, params)
-    for v, value in initial.items():
-        if v not in variables:
-            raise ValueError(
-                f"{owner}: initial names {v!r}, which is not a variable of the rule "
-                f"({sorted(variables)}); the weights' initial values are set by the Projection."
-            )
-        initials[v] = initial_value(owner, v, value, params)
+    inits = {v: (odes.get(v) or declared[v]).init for v in variables}
+    note = "; the weights' initial values are set by the Projection"
+    initials = initial_values(owner, inits, initial, params, "rule", note)
     exprs = [*rhs.values(), *initials.values()]
     exprs += [value for stmts in blocks.values() for _, _, value in stmts]
     used = set().union(*(names_in(e) for e in exprs))
