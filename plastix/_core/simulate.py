@@ -59,18 +59,9 @@ def run(
         counts, drive error counts and finiteness flags) for the host to check.
     """
     steps = state.step + jnp.arange(n_steps, dtype=state.step.dtype)
-    drives = tuple(
-        pop.model.drive(population_key(key, i), steps, pop.n, spec.dt)
-        for i, pop in enumerate(spec.populations)
-    )
+    drives = make_drives(spec.populations, key, steps, spec.dt)
     periodic = [r for r in recordings if r.kind != "spikes"]
-    buffers = tuple(
-        jnp.zeros(
-            (periodic_rows(n_steps, r.every) + 1,) + jnp.shape(periodic_value(spec, state, r)),
-            jnp.result_type(periodic_value(spec, state, r)),
-        )
-        for r in periodic
-    )
+    buffers = periodic_buffers(periodic, n_steps, lambda r: periodic_value(spec, state, r))
     first = state.step
 
     def body(carry, drive_row):
@@ -93,16 +84,47 @@ def run(
         next(spike_iter) if r.kind == "spikes" else next(buffer_iter)[:-1] for r in recordings
     )
     diagnostics = {
-        "overflow": tuple(p.overflow for p in state.projections),
+        **state_diagnostics(state),
         "drive_errors": tuple(
             pop.model.drive_errors(d) for pop, d in zip(spec.populations, drives, strict=True)
         ),
+    }
+    return state, records, diagnostics
+
+
+def make_drives(populations: tuple, key: Array, steps: Array, dt: float) -> tuple:
+    """Each population's external drive for the absolute ``steps`` (one vectorised call
+    per population, keyed by ``population_key``)."""
+    return tuple(
+        pop.model.drive(population_key(key, i), steps, pop.n, dt)
+        for i, pop in enumerate(populations)
+    )
+
+
+def periodic_buffers(
+    periodic: list[Recording], n_steps: int, value: Callable[[Recording], Array]
+) -> tuple[Array, ...]:
+    """Zeroed buffers for the periodic recordings of ``n_steps`` steps, shaped like
+    ``value(rec)``, with one scratch row at the end (see ``record_periodic``)."""
+    return tuple(
+        jnp.zeros(
+            (periodic_rows(n_steps, r.every) + 1,) + jnp.shape(value(r)),
+            jnp.result_type(value(r)),
+        )
+        for r in periodic
+    )
+
+
+def state_diagnostics(state: NetworkState) -> dict[str, tuple]:
+    """What the host checks after a chunk, from the state: each projection's overflow
+    count, and whether every population's and projection's state is finite."""
+    return {
+        "overflow": tuple(p.overflow for p in state.projections),
         "finite_populations": tuple(_all_finite(s) for s in state.populations),
         "finite_projections": tuple(
             _all_finite((p.w, p.rule, p.synapses)) for p in state.projections
         ),
     }
-    return state, records, diagnostics
 
 
 def record_periodic(

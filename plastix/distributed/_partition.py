@@ -129,7 +129,16 @@ class Partition:
                     f"population. Use at most {pop.n} devices."
                 )
         self.blocks = tuple(Blocks(p.n, devices) for p in spec.populations)
+        # which leaves of each population's state have one entry per unit (split by block)
+        self.unit_leaves = [
+            _tree_map(
+                lambda x, n=pop.n: len(x.shape) >= 1 and x.shape[0] == n,
+                jax.eval_shape(lambda pop=pop: pop.model.init(pop.n, spec.dt)),
+            )
+            for pop in spec.populations
+        ]
         self.synapses: list[SynapseList | None] = []
+        self.widths: list[tuple[int, int] | None] = []  # sparse: (max_out, max_in) of blocks
         self.rule_kinds: list[list[tuple[int, int] | None]] = []
         for proj in spec.projections:
             if proj.modulator is not None:
@@ -140,10 +149,18 @@ class Partition:
                 )
             conn = proj.connectivity
             if isinstance(conn, AbstractSparse):
-                blocks = self.blocks[proj.post]
-                self.synapses.append(SynapseList(np.asarray(conn.post), blocks))
+                synapses = SynapseList(np.asarray(conn.post), self.blocks[proj.post])
+                pre, post = np.asarray(conn.pre), np.asarray(conn.post)
+                self.synapses.append(synapses)
+                self.widths.append(
+                    tuple(
+                        max(_max_group(ids[s[s >= 0]], n) for s in synapses.index)
+                        for ids, n in ((pre, conn.n_pre), (post, conn.n_post))
+                    )
+                )
             elif isinstance(conn, Dense):
                 self.synapses.append(None)
+                self.widths.append(None)
             else:
                 raise ValueError(
                     f"Network.run: projection {proj.name!r} has connectivity "
@@ -203,13 +220,7 @@ class Partition:
                 valid, np.asarray(conn.post)[np.maximum(index, 0)] - d * blocks.size, blocks.size
             )
             pre = np.where(valid, np.asarray(conn.pre)[np.maximum(index, 0)], 0)
-            max_out = max(
-                _max_group(np.asarray(conn.pre)[s[s >= 0]], conn.n_pre) for s in synapses.index
-            )
-            max_in = max(
-                _max_group(np.asarray(conn.post)[s[s >= 0]], conn.n_post) for s in synapses.index
-            )
-            local = LocalSparse(pre, post, valid, conn.n_pre, blocks.size, max_out, max_in)
+            local = LocalSparse(pre, post, valid, conn.n_pre, blocks.size, *self.widths[i])
             if proj.delays is not None:
                 delays = synapses.split(np.asarray(proj.delays))[d]
         return dataclasses.replace(
@@ -270,16 +281,13 @@ class Partition:
     def split_state(self, state: NetworkState) -> NetworkState:
         """The per-device states, stacked on a leading device axis (NumPy)."""
         state = jax.device_get(state)
-        self._per_unit = [
-            _tree_map(lambda x, b=b: _per_unit(x, b.n), s)
-            for s, b in zip(state.populations, self.blocks, strict=True)
-        ]
         populations = tuple(
             _tree_map(
-                lambda x, b=b: b.split(x) if _per_unit(x, b.n) else _replicate(x, self.devices),
+                lambda x, unit, b=b: b.split(x) if unit else _replicate(x, self.devices),
                 s,
+                units,
             )
-            for s, b in zip(state.populations, self.blocks, strict=True)
+            for s, units, b in zip(state.populations, self.unit_leaves, self.blocks, strict=True)
         )
         projections = []
         for i, p in enumerate(state.projections):
@@ -304,7 +312,7 @@ class Partition:
             _tree_map(
                 lambda x, per_unit, b=b: b.join(x) if per_unit else np.asarray(x)[0], s, kinds
             )
-            for s, kinds, b in zip(stacked.populations, self._per_unit, self.blocks, strict=True)
+            for s, kinds, b in zip(stacked.populations, self.unit_leaves, self.blocks, strict=True)
         )
         projections = []
         for i, p in enumerate(stacked.projections):
@@ -325,13 +333,6 @@ class Partition:
         return _tree_map(jnp.asarray, state)
 
     # -- recordings ----------------------------------------------------------------------
-
-    def local_value(self, spec: NetworkSpec, state: NetworkState, rec: Recording) -> Any:
-        """What a device records for a periodic recording: its whole block (indices are
-        applied after joining)."""
-        if rec.kind == "weights":
-            return state.projections[rec.target].w
-        return getattr(state.populations[rec.target], rec.variable)
 
     def join_record(self, rec: Recording, xs: np.ndarray) -> np.ndarray:
         """One recording's stacked per-device rows ``[devices, rows, ...]`` as the

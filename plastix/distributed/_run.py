@@ -22,8 +22,8 @@ from jax.sharding import PartitionSpec as P
 
 from .._checks import check_int_at_least
 from .._core.events import gather_events
-from .._core.recording import Recording, periodic_rows
-from .._core.simulate import _all_finite, population_key, record_periodic
+from .._core.recording import Recording
+from .._core.simulate import make_drives, periodic_buffers, record_periodic, state_diagnostics
 from .._core.spec import NetworkSpec, NetworkState
 from .._core.step import advance, push_history
 from .._errors import BufferOverflowError
@@ -33,13 +33,14 @@ from ._partition import Partition
 _tree_map = jax.tree_util.tree_map
 
 
+def _shortest_delay(proj: Any) -> int:
+    """A projection's homogeneous delay, or its shortest per-synapse one [steps]."""
+    return int(np.min(np.asarray(proj.delays))) if proj.per_synapse_delays else proj.delay
+
+
 def minimum_delay(spec: NetworkSpec) -> int | None:
     """The shortest delay [steps] of any projection (None without projections)."""
-    delays = [
-        int(np.min(np.asarray(p.delays))) if p.per_synapse_delays else p.delay
-        for p in spec.projections
-    ]
-    return min(delays, default=None)
+    return min((_shortest_delay(p) for p in spec.projections), default=None)
 
 
 def exchange_interval(spec: NetworkSpec, exchange_every: int | None) -> int:
@@ -52,11 +53,7 @@ def exchange_interval(spec: NetworkSpec, exchange_every: int | None) -> int:
             f"Network.run: exchange_every must be a number of steps >= 1, got {exchange_every!r}."
         )
     if exchange_every < 1 or (shortest is not None and exchange_every > shortest):
-        where = [
-            p.name
-            for p in spec.projections
-            if (int(np.min(np.asarray(p.delays))) if p.per_synapse_delays else p.delay) == shortest
-        ]
+        where = [p.name for p in spec.projections if _shortest_delay(p) == shortest]
         raise ValueError(
             f"Network.run: exchange_every={exchange_every} steps, but spikes must be "
             f"exchanged at least once per minimum delay, {shortest} steps "
@@ -113,7 +110,7 @@ class ShardedRunner:
         partition: Partition | None = None,
         exchange_capacity: int | None = None,
     ):
-        self.spec, self.key, self.recordings, self.mesh = spec, key, recordings, mesh
+        self.spec, self.recordings, self.mesh = spec, recordings, mesh
         self.window = exchange_interval(spec, exchange_every)
         self.partition = partition or Partition(spec, mesh.size)
         self.sharding = NamedSharding(mesh, P(AXIS))
@@ -160,12 +157,12 @@ class ShardedRunner:
                     f"exchange spikes as booleans."
                 )
         joined = tuple(
-            self._join_record(rec, values, n_steps)
+            self._join_record(rec, values)
             for rec, values in zip(self.recordings, records, strict=True)
         )
         return state, joined, diagnostics
 
-    def _join_record(self, rec: Recording, values: np.ndarray, n_steps: int) -> np.ndarray:
+    def _join_record(self, rec: Recording, values: np.ndarray) -> np.ndarray:
         if rec.kind == "spikes":  # [devices, steps, block]
             blocks = self.partition.blocks[rec.target]
             spikes = blocks.join(values, axis=1)
@@ -195,6 +192,14 @@ def _by_block(populations: tuple, drives: tuple, devices: int) -> tuple:
 
         out.append(_tree_map(cut, drive))
     return tuple(out)
+
+
+def _local_value(state: NetworkState, rec: Recording) -> jax.Array:
+    """What a device records for a periodic recording: its whole block or its synapses'
+    weights (the recording's indices are applied after joining)."""
+    if rec.kind == "weights":
+        return state.projections[rec.target].w
+    return getattr(state.populations[rec.target], rec.variable)
 
 
 def exchange_events(
@@ -232,10 +237,7 @@ def _run_chunk(
 ) -> tuple[NetworkState, tuple, dict[str, Any]]:
     devices = mesh.size
     steps = state.step[0] + jnp.arange(n_steps, dtype=state.step.dtype)
-    drives = tuple(
-        pop.model.drive(population_key(key, i), steps, pop.n, dt)
-        for i, pop in enumerate(populations)
-    )
+    drives = make_drives(populations, key, steps, dt)
     drive_errors = tuple(
         pop.model.drive_errors(d) for pop, d in zip(populations, drives, strict=True)
     )
@@ -256,24 +258,13 @@ def _run_chunk(
         # device: their draws, unlike everything else, depend on the device count.
         rule_key = jax.random.fold_in(key, me)
 
-        def value(n: NetworkState, rec: Recording) -> jax.Array:
-            if rec.kind == "weights":
-                return n.projections[rec.target].w
-            return getattr(n.populations[rec.target], rec.variable)
-
-        buffers = tuple(
-            jnp.zeros(
-                (periodic_rows(n_steps, r.every) + 1,) + jnp.shape(value(net, r)),
-                jnp.result_type(value(net, r)),
-            )
-            for r in periodic
-        )
+        buffers = periodic_buffers(periodic, n_steps, lambda r: _local_value(net, r))
 
         def one_step(carry: Any, drive_row: Any) -> Any:
             n, bufs = carry
             done = n.step
             n, spikes = advance(local_spec, n, drive_row, rule_key, valid)
-            bufs = tuple(record_periodic(bufs, periodic, done, first, n, value))
+            bufs = tuple(record_periodic(bufs, periodic, done, first, n, _local_value))
             return (n, bufs), spikes
 
         def one_window(carry: Any, window_drives: Any, length: int = window) -> Any:
@@ -314,14 +305,7 @@ def _run_chunk(
         records = tuple(
             next(spike_iter) if r.kind == "spikes" else next(buffer_iter) for r in recordings
         )
-        diagnostics = {
-            "exchange": needed,
-            "overflow": tuple(p.overflow for p in net.projections),
-            "finite_populations": tuple(_all_finite(s) for s in net.populations),
-            "finite_projections": tuple(
-                _all_finite((p.w, p.rule, p.synapses)) for p in net.projections
-            ),
-        }
+        diagnostics = {**state_diagnostics(net), "exchange": needed}
         expand = lambda tree: _tree_map(lambda x: x[None], tree)  # noqa: E731
         return expand(net), expand(records), expand(diagnostics)
 
