@@ -64,6 +64,9 @@ class NetworkSpec(eqx.Module):
     dt: float = eqx.field(static=True)
     populations: tuple[PopulationSpec, ...]
     projections: tuple[ProjectionSpec, ...]
+    loop_events: bool = eqx.field(static=True, default=True)
+    """On a CPU, walk event buffers in blocks up to the last spike (``events.for_events``);
+    False processes every slot at once, which is what ``vmap`` wants."""
 
     def history_length(self, population: int) -> int:
         """Steps of spike history kept for ``population`` (its longest outgoing delay)."""

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool
 
 from .._backend import branch
-from .events import EventBuffer, gather_events, overflow_needed
+from .events import EventBuffer, for_events, gather_events, overflow_needed
 from .spec import NetworkSpec, NetworkState, ProjectionSpec, ProjectionState
 
 
@@ -66,9 +66,11 @@ def deliver(
     arrived: Array,
     buffer: EventBuffer | None,
     scale: Array | None = None,
+    loop: bool = True,
 ) -> Array:
     """Summed weights of the arrived spikes per postsynaptic neuron; ``scale`` (per
-    presynaptic slot, optional) multiplies what each spike transmits."""
+    presynaptic slot, optional) multiplies what each spike transmits; ``loop``: see
+    ``events.for_events``."""
     conn = proj.connectivity
     scaled = arrived
     if scale is not None:
@@ -78,13 +80,19 @@ def deliver(
         return conn.propagate_synapses(w, scaled)
     if buffer is None:
         return conn.propagate(w, scaled)
-    event_scale = None if scale is None else scale.at[buffer.ids].get(mode="fill", fill_value=0)
-    return _with_fallback(
-        proj,
-        buffer,
-        lambda: conn.propagate_events(w, buffer.ids, event_scale),
-        lambda: conn.propagate(w, scaled),
-    )
+    event_scale = () if scale is None else (scale.at[buffer.ids].get(mode="fill", fill_value=0),)
+
+    def add(total: Array, ids: Array, *event_scale: Array) -> Array:
+        return total + conn.propagate_events(w, ids, *event_scale)
+
+    def events() -> Array:
+        total = jnp.zeros(conn.n_post, w.dtype)
+        width = conn.event_widths()[0]
+        return for_events(
+            buffer, add, total, fill=conn.n_pre, width=width, aligned=event_scale, loop=loop
+        )
+
+    return _with_fallback(proj, buffer, events, lambda: conn.propagate(w, scaled))
 
 
 def plasticity(
@@ -98,9 +106,13 @@ def plasticity(
     post_state: Any = None,
     key: Array | None = None,
     rates: tuple[bool, bool] = (False, False),
+    loop: bool = True,
+    delivered: Array | None = None,
 ) -> ProjectionState:
     """Phases 3 and 4 for one plastic projection; ``rates`` says whether the pre and the
-    post population emit rates (their spike-triggered updates are then skipped)."""
+    post population emit rates (their spike-triggered updates are then skipped);
+    ``loop`` and ``delivered`` (what phase 1 delivered through this projection, read
+    from the weights that this phase updates): see ``events.for_events``."""
     rule, conn = proj.rule, proj.connectivity
     traces = rule.observe(rule.decay(state.rule, dt), post_state)
     per_synapse = proj.per_synapse_delays
@@ -112,6 +124,18 @@ def plasticity(
         return rule.on_post(traces, w, syn if per_synapse else pre, post)
 
     overflow = state.overflow
+    pre_width, post_width = conn.event_widths()
+
+    def walk(values: Any, buffer: EventBuffer, fill: int, width: int, apply: Any, fn: Any) -> Any:
+        """The event path of one side, as a thunk for ``_with_fallback``."""
+
+        def visit(v: Any, ids: Array) -> Any:
+            return apply(v, ids, fn)
+
+        return lambda: for_events(
+            buffer, visit, values, fill=fill, width=width, loop=loop, after=delivered
+        )
+
     # The values a rule updates: the weights, with its per-synapse variables if it has any.
     w = state.w if state.synapses is None else (state.w, state.synapses)
     # on_pre: the synapses whose presynaptic spike arrived.
@@ -125,9 +149,7 @@ def plasticity(
         w = _with_fallback(
             proj,
             pre_buffer,
-            # No branch around the update: XLA copies the whole weight array into a
-            # branch that updates it (measured: the copy dominated the step).
-            lambda: conn.apply_pre_events(w, pre_buffer.ids, on_pre),
+            walk(w, pre_buffer, conn.n_pre, pre_width, conn.apply_pre_events, on_pre),
             lambda: conn.apply_masked(w, conn.pre_selected(_fired(arrived)), on_pre),
         )
     # The arrivals enter the pre traces before on_post: an arrival in step k was delivered
@@ -151,7 +173,7 @@ def plasticity(
         w = _with_fallback(
             proj,
             post_buffer,
-            lambda: conn.apply_post_events(w, post_buffer.ids, on_post),
+            walk(w, post_buffer, conn.n_post, post_width, conn.apply_post_events, on_post),
             lambda: conn.apply_masked(w, conn.post_selected(_fired(post_spikes)), on_post),
         )
     traces = rule.increment_post(traces, post_spikes)
@@ -232,7 +254,7 @@ def advance(
     """
     k = state.step
     inputs = [{r: jnp.zeros(p.n, float) for r in p.model.receptors} for p in spec.populations]
-    arrived_all, buffers, projections = [], [], list(state.projections)
+    arrived_all, buffers, delivered, projections = [], [], [], list(state.projections)
     # 1. deliver
     for i, proj in enumerate(spec.projections):
         arrived = arrivals(proj, state.history[proj.pre], k)
@@ -250,9 +272,8 @@ def advance(
             rule_state, scale = proj.rule.transmit(projections[i].rule, slots, spec.dt)
             projections[i] = projections[i]._replace(rule=rule_state)
         target = inputs[proj.post]
-        target[proj.receptor] = target[proj.receptor] + deliver(
-            proj, projections[i].w, arrived, buffer, scale
-        )
+        delivered.append(deliver(proj, projections[i].w, arrived, buffer, scale, spec.loop_events))
+        target[proj.receptor] = target[proj.receptor] + delivered[-1]
         arrived_all.append(arrived)
         buffers.append(buffer)
     # 2. populations
@@ -284,5 +305,7 @@ def advance(
                     spec.populations[proj.pre].model.emits_rates,
                     spec.populations[proj.post].model.emits_rates,
                 ),
+                loop=spec.loop_events,
+                delivered=delivered[i],
             )
     return NetworkState(k + 1, tuple(pop_states), state.history, tuple(projections)), tuple(spikes)

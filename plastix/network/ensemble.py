@@ -84,7 +84,10 @@ class Ensemble:
             )
         self.network, self.size = network, size
         self.seeds = [network.seed] * size if seeds is None else [int(s) for s in seeds]
-        spec, axes = network.spec, jax.tree_util.tree_map(lambda _: None, network.spec)
+        # Under vmap an event loop would touch every synapse in each round: process every
+        # buffer slot at once instead (plastix._core.events.for_events).
+        spec = dataclasses.replace(network.spec, loop_events=False)
+        axes = jax.tree_util.tree_map(lambda _: None, spec)
         for (target, name), values in params.items():
             kind, owner, index = _owner_path(network, target)
             known = [
