@@ -117,9 +117,7 @@ def test_grad_through_event_buffers_equals_the_all_synapse_path():
         net = _plastic_net(capacity)
 
         def loss(w0, net=net):
-            state = net.state._replace(
-                projections=(net.state.projections[0]._replace(w=w0),)
-            )
+            state = net.state._replace(projections=(net.state.projections[0]._replace(w=w0),))
             final, _, _ = px.core.run(net.spec, state, jax.random.PRNGKey(0), 300)
             return jnp.sum(final.projections[0].w ** 2) + jnp.sum(final.populations[1].v)
 
