@@ -3,6 +3,11 @@
 Example:
     >>> net.build()
     >>> final, records, diagnostics = plastix.core.run(net.spec, net.state, key, 1000)
+
+On a CPU the event buffers are walked up to their last spike in a fixed-length
+``lax.scan`` (``grad`` works through it). Before ``vmap``-ing a run, turn that off with
+``dataclasses.replace(spec, loop_events=False)``: under ``vmap`` each round of the walk
+would touch every synapse (``Ensemble`` does this for you).
 """
 
 from ._core import EventBuffer as EventBuffer

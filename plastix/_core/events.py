@@ -68,8 +68,10 @@ def gather_events(spikes: Bool[Array, " n"], capacity: int) -> EventBuffer:
     """The event buffer of ``spikes`` with ``capacity`` slots: the spiking neurons in
     increasing order, then ``n``."""
     n = spikes.shape[0]
-    if skips_work():
+    if skips_work() and capacity * _BLOCK < n:
         ids = _blocked_nonzero(spikes, capacity)
+    elif skips_work():  # a buffer nearly as large as the population: one search
+        ids = _first_true(spikes, capacity)
     else:
         (ids,) = jnp.nonzero(spikes, size=capacity, fill_value=n)
     return EventBuffer(ids, jnp.sum(spikes, dtype=jnp.int32))
