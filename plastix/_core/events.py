@@ -68,12 +68,12 @@ def gather_events(spikes: Bool[Array, " n"], capacity: int) -> EventBuffer:
     """The event buffer of ``spikes`` with ``capacity`` slots: the spiking neurons in
     increasing order, then ``n``."""
     n = spikes.shape[0]
-    if skips_work() and capacity * _BLOCK < n:
-        ids = _blocked_nonzero(spikes, capacity)
-    elif skips_work():  # a buffer nearly as large as the population: one search
-        ids = _first_true(spikes, capacity)
-    else:
+    if not skips_work():
         (ids,) = jnp.nonzero(spikes, size=capacity, fill_value=n)
+    elif capacity * _BLOCK < n:
+        ids = _blocked_nonzero(spikes, capacity)
+    else:  # a buffer nearly as large as the population: one search
+        ids = _first_true(spikes, capacity)
     return EventBuffer(ids, jnp.sum(spikes, dtype=jnp.int32))
 
 
@@ -108,8 +108,9 @@ def for_events(
     ``after`` (optional) is an array the loop must run after: the output of every other
     reader of the values that ``fn`` updates in place. Without that data dependence XLA
     cannot order the loop after those reads and copies the whole array each step
-    (measured on W3: 3.7x slower). The loop depends on it only formally: a NaN in
-    ``after[0]`` makes it visit every slot, and unused slots change nothing.
+    (measured on W3: 21 instead of 3.2 s per simulated s). The loop depends on it only
+    formally: a NaN in ``after[0]`` makes it visit every slot, and unused slots change
+    nothing.
     """
     capacity = buffer.ids.shape[0]
     if not (loop and skips_work()):

@@ -34,15 +34,15 @@ class CSR(AbstractSparse):
         order = np.lexsort((post, pre))
         return pre[order], post[order]
 
-    def _window(self, i: Int[Array, ""]) -> tuple[Array, Bool[Array, " max_out"]]:
-        """Start of the ``max_out`` storage slots that hold row ``i`` (as
-        ``lax.dynamic_slice`` clamps it), and which of those slots are row ``i``'s; an
-        out-of-range ``i`` (an unused buffer slot) owns none."""
+    def _window(self, i: Int[Array, ""]) -> tuple[Array, Array, Bool[Array, " max_out"]]:
+        """Start and synapse ids of the ``max_out`` storage slots that hold row ``i`` (the
+        start clamped as ``lax.dynamic_slice`` clamps it), and which of those slots are
+        row ``i``'s; an out-of-range ``i`` (an unused buffer slot) owns none."""
         start = self.pre_ptr.at[i].get(mode="fill", fill_value=0)
         stop = self.pre_ptr.at[i + 1].get(mode="fill", fill_value=0)
         base = jnp.clip(start, 0, self.n_synapses - self.max_out)
         syn = base + jnp.arange(self.max_out)
-        return base, (syn >= start) & (syn < stop)
+        return base, syn, (syn >= start) & (syn < stop)
 
     def _slice(self, a: Array, base: Array) -> Array:
         return jax.lax.dynamic_slice_in_dim(a, base, self.max_out)
@@ -52,7 +52,7 @@ class CSR(AbstractSparse):
     ) -> Array:
         if pre_ids.shape[0] != 1:
             return super().propagate_events(w, pre_ids, scale)
-        base, mine = self._window(pre_ids[0])
+        base, _, mine = self._window(pre_ids[0])
         weight = self._slice(w, base)
         if scale is not None:
             weight = weight * scale[0]
@@ -62,9 +62,8 @@ class CSR(AbstractSparse):
     def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
         if pre_ids.shape[0] != 1:
             return super().apply_pre_events(values, pre_ids, fn)
-        base, mine = self._window(pre_ids[0])
+        base, syn, mine = self._window(pre_ids[0])
         old = jax.tree_util.tree_map(lambda a: self._slice(a, base), values)
-        syn = base + jnp.arange(self.max_out)
         new = fn(old, self._slice(self.pre, base), self._slice(self.post, base), syn)
 
         def write(a: Array, n: Array, o: Array) -> Array:
