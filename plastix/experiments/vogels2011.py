@@ -168,6 +168,9 @@ def run(config: Vogels2011Config, progress: bool = True) -> tuple[dict, dict]:
         "exc_rate_last_second_hz": _rate(e_t, c.n_exc, end - min(1000.0, end), end),
         "inh_rate_last_second_hz": _rate(i_t, c.n_inh, end - min(1000.0, end), end),
         "exc_cv_isi_last_2s": mean_cv(e_t, e_i, end - window, end),
+        # the long-run criteria (VALIDATION §7, ≥ 200 s): windows shrink on shorter runs
+        "exc_rate_last_20s_hz": _rate(e_t, c.n_exc, end - min(20_000.0, end), end),
+        "exc_cv_isi_last_5s": mean_cv(e_t, e_i, end - min(5000.0, end), end),
         "mean_inh_exc_weight_ns": float(np.mean(w)),
         "n_plastic_synapses": int(w.size),
         "duration_s": c.duration * 1e-3,

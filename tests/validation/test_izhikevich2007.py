@@ -61,6 +61,8 @@ def test_short_protocol_rewarded_synapse_grows():
         control, data = run(
             Izhikevich2007Config(duration=1_200_000.0, seed=seed, rewarded=False), progress=False
         )
+        print(f"seed {seed}: crossings {summary['first_crossing_s']}, "
+              f"control max {np.max(data['w']):.4f}")  # fmt: skip
         assert np.max(data["w"]) < 0.1 * 4.0
     assert crossed >= 4
 
@@ -72,6 +74,9 @@ def test_full_protocol_rewarded_synapse_reaches_the_maximum():
     good = 0
     for seed in SEEDS:
         summary, _ = run(Izhikevich2007Config(duration=3_600_000.0, seed=seed), progress=False)
+        print(f"seed {seed}: crossings {summary['first_crossing_s']}, last 600 s mean "
+              f"{summary['chosen_mean_last_600s']:.3f}, median other "
+              f"{summary['median_other_ee_weight']:.4f}")  # fmt: skip
         assert summary["median_other_ee_weight"] < 0.2 * 4.0
         good += (
             summary["first_crossing_s"]["0.9"] is not None

@@ -69,6 +69,16 @@ def test_network_becomes_balanced_and_irregular():
     assert summary["exc_cv_isi_last_2s"] >= 0.75
 
 
+@pytest.mark.long  # ~200 s simulated, tens of minutes of CPU (run: pytest -m long)
+def test_network_long_run_settles_at_the_target_rate():
+    """VALIDATION §7 long run (≥ 200 s): E rate over the last 20 s in [3.3, 4.6] Hz, mean
+    CV of the E ISIs over the last 5 s > 0.8."""
+    summary, _ = run(Vogels2011Config(duration=200_000.0, seed=1), progress=False)
+    print({k: v for k, v in summary.items() if k != "config"})
+    assert 3.3 <= summary["exc_rate_last_20s_hz"] <= 4.6
+    assert summary["exc_cv_isi_last_5s"] > 0.8
+
+
 def test_cli_runs_vogels2011_and_writes_figure_and_summary(tmp_path):
     out = tmp_path / "vogels"
     argv = ["run", "vogels2011", "--duration", "1.2", "--n-exc", "400", "--out", str(out)]
