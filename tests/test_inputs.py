@@ -110,3 +110,35 @@ def test_poisson_rate_raised_beyond_its_spike_buffer_is_reported():
 def test_poisson_block_must_be_a_positive_duration(block):
     with pytest.raises(ValueError, match="block must be a positive duration"):
         px.PoissonInput(5.0, block=block)
+
+
+@pytest.mark.parametrize("n", [1, 31, 32, 45, 100])
+def test_packed_spikes_unpack_to_the_same_spikes(n):
+    from plastix.inputs._gaps import n_words, pack_units, unpack_units
+
+    rng = np.random.default_rng(n)
+    spikes = rng.random((3, 7, n)) < 0.3
+    packed = pack_units(jnp.asarray(spikes))
+    assert packed.shape == (3, 7, n_words(n)) and packed.dtype == jnp.uint32
+    np.testing.assert_array_equal(np.asarray(unpack_units(packed, n)), spikes)
+    # Bit k % 32 of word k // 32 is unit k.
+    k = n - 1
+    expected = spikes[..., k].astype(np.uint32) << np.uint32(k % 32)
+    np.testing.assert_array_equal(np.asarray(packed[..., k // 32]) & (1 << (k % 32)), expected)
+
+
+def test_poisson_drive_is_packed_and_expands_to_booleans():
+    import jax
+
+    model = px.PoissonInput(40.0)
+    model.prepare(70, 0.1)
+    steps = jnp.arange(1234, 1234 + 2500)
+    drive = model.drive(jax.random.PRNGKey(0), steps, 70, 0.1)
+    assert drive["packed"].shape == (2500, 3)
+    full = model.expand_drive(drive, 70)["spikes"]
+    assert full.shape == (2500, 70) and full.dtype == jnp.bool_
+    inputs = {"exc": jnp.zeros(70), "inh": jnp.zeros(70)}
+    rows = [model.step((), inputs, {k: v[t] for k, v in drive.items()}, 0.1)[1] for t in (0, 99)]
+    np.testing.assert_array_equal(np.stack(rows), full[np.array([0, 99])])
+    rate = float(full.mean()) / 1e-4
+    assert abs(rate - 40.0) < 5 * np.sqrt(40.0 / (70 * 0.25))

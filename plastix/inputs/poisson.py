@@ -18,7 +18,7 @@ from ._base import (
     spike_probability,
     uniforms,
 )
-from ._gaps import bernoulli_spikes, spikes_per_block_bound
+from ._gaps import bernoulli_spikes, spikes_per_block_bound, unpack_units
 
 RateFn = Callable[[Array], Array]
 
@@ -101,11 +101,11 @@ class PoissonInput(AbstractInput):
         block_steps = self._block_steps(dt)
         if self.rate_fn is None and 4 * self.max_spikes < block_steps:
             p = jnp.broadcast_to(spike_probability(self.rate, dt), (n,))
-            spikes, overflowed = bernoulli_spikes(key, steps, p, n, block_steps, self.max_spikes)
+            packed, overflowed = bernoulli_spikes(key, steps, p, n, block_steps, self.max_spikes)
             errors = (count_invalid_probabilities(p) + overflowed).astype(jnp.int32)
             # scan needs a T axis: the chunk's count goes in the first row.
             invalid = jnp.zeros(steps.shape[0], jnp.int32).at[0].set(errors)
-            return {"spikes": spikes, "invalid": invalid}
+            return {"packed": packed, "invalid": invalid}
         p = self._probability(steps, n, dt)
         spikes = uniforms(key, steps, (n,)) < p
         invalid = jax.vmap(count_invalid_probabilities)(p)  # per step: scan needs a T axis
@@ -114,5 +114,13 @@ class PoissonInput(AbstractInput):
     def drive_errors(self, drive: dict) -> Array:
         return jnp.sum(drive["invalid"])
 
+    def expand_drive(self, drive: dict, n: int) -> dict:
+        """The drive with its spikes as booleans ``[T, n]`` (a packed drive is unpacked)."""
+        if "packed" not in drive:
+            return drive
+        return {"spikes": unpack_units(drive["packed"], n), "invalid": drive["invalid"]}
+
     def step(self, state: tuple, inputs: dict[str, Array], drive: dict, dt: float):
+        if "packed" in drive:  # a source's inputs hold one entry per unit
+            return state, unpack_units(drive["packed"], inputs["exc"].shape[-1])
         return state, drive["spikes"]
