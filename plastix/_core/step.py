@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool
 
-from .._backend import branch
+from .._backend import branch, skips_work
 from .events import EventBuffer, for_events, gather_events, overflow_needed
 from .spec import NetworkSpec, NetworkState, ProjectionSpec, ProjectionState
 
@@ -36,9 +36,17 @@ def arrivals(proj: ProjectionSpec, history: Array, step: Array) -> Bool[Array, "
     length = history.shape[0]
     if not proj.per_synapse_delays:
         return history[(step - proj.delay) % length]
+    # history[(step - delay) % length, pre] as one 1-D gather: each synapse's offset
+    # ((-delay) % length) * n_pre + pre does not change during a run (XLA hoists it out
+    # of the loop), so a step adds (step % length) * n_pre and wraps once.
+    n_pre = history.shape[1]
     pre, _, _ = proj.connectivity.synapse_indices()
     pre = jnp.broadcast_to(pre, proj.connectivity.synapse_shape)
-    return history[(step - proj.delays) % length, pre]
+    size = length * n_pre
+    offset = ((-proj.delays) % length) * n_pre + pre
+    flat = offset + (step % length) * n_pre
+    flat = jnp.where(flat >= size, flat - size, flat)
+    return history.reshape((size,) + history.shape[2:]).at[flat].get(mode="promise_in_bounds")
 
 
 def _fired(spikes: Array) -> Bool[Array, "..."]:
@@ -144,6 +152,12 @@ def plasticity(
     elif per_synapse or pre_buffer is None:
         fired = _fired(arrived)
         selected = fired if per_synapse else conn.pre_selected(fired)
+        if delivered is not None and delivered.size and loop and skips_work():
+            # Order the update after delivery's read of the weights, else XLA copies them
+            # each step (see ``for_events``): adding 0·delivered[0] keeps every weight,
+            # and makes them NaN (reported after the chunk) if delivery was not finite.
+            zero = 0.0 * delivered.reshape(-1)[0]
+            w = jax.tree_util.tree_map(lambda leaf: leaf + zero.astype(leaf.dtype), w)
         w = conn.apply_masked(w, selected, on_pre)
     else:
         w = _with_fallback(
@@ -216,22 +230,47 @@ def step(
     Returns:
         The new state and the spikes (or rates) of every population in this step.
     """
-    new, spikes = advance(spec, state, drives, key)
-    return new._replace(history=push_history(new.history, state.step, spikes)), spikes
+    new, spikes, delivered = advance(spec, state, drives, key, with_delivered=True)
+    after = _order_token((delivered, new.projections))
+    return new._replace(history=push_history(new.history, state.step, spikes, after)), spikes
 
 
-def push_history(history: tuple[Array, ...], first: Array, spikes: tuple[Array, ...]) -> tuple:
+def _order_token(tree: Any) -> Array | None:
+    """A scalar computed from the first element of every float leaf of ``tree`` (what
+    the readers of the history produced): see ``push_history``'s ``after``."""
+    firsts = [
+        leaf.reshape(-1)[0].astype(jnp.float32)
+        for leaf in jax.tree_util.tree_leaves(tree)
+        if jnp.issubdtype(leaf.dtype, jnp.floating) and leaf.size
+    ]
+    return sum(firsts[1:], firsts[0]) if firsts else None
+
+
+def push_history(
+    history: tuple[Array, ...],
+    first: Array,
+    spikes: tuple[Array, ...],
+    after: Array | None = None,
+) -> tuple:
     """Phase 5: write the spikes of steps ``first, first+1, …`` into the delay history.
 
     ``spikes`` holds per population the spikes of one step ``[n]``, or of several
     consecutive steps ``[d, n]`` (a sharded run exchanges ``d`` steps at a time); only
     the last ``L`` of them can be kept in a history of ``L`` slots.
+
+    ``after`` (optional, a scalar computed from what this step's readers of the history
+    produced) orders the write after those reads. Without it XLA may not see that a
+    population's spikes (a source's, which do not depend on its arrivals) are written
+    after the arrivals were read, and copies the whole history twice per step (W2 at
+    10⁶ synapses with a 2 ms delay: 2 × 0.6 MB per step). The slot only depends on it
+    formally: a NaN selects ``first + L``, the same slot.
     """
     new = []
     for h, s in zip(history, spikes, strict=True):
         length = h.shape[0]
         if s.ndim == h.ndim - 1:
-            new.append(h.at[first % length].set(s))
+            slot = first if after is None else jnp.where(jnp.isnan(after), first + length, first)
+            new.append(h.at[slot % length].set(s))
             continue
         d = s.shape[0]
         keep = range(max(0, d - length), d)
@@ -246,8 +285,10 @@ def advance(
     drives: tuple[Any, ...],
     key: Array | None = None,
     valid: tuple[Array | None, ...] | None = None,
-) -> tuple[NetworkState, tuple[Array, ...]]:
-    """Phases 1–4 of ``step``: the new state with the history *not* yet updated.
+    with_delivered: bool = False,
+) -> tuple:
+    """Phases 1–4 of ``step``: the new state with the history *not* yet updated, and the
+    spikes of every population (and, ``with_delivered``, what each projection delivered).
 
     ``valid`` (per population, a mask over its units or None) silences units that only
     pad a population's block in a sharded run: they never spike.
@@ -308,4 +349,7 @@ def advance(
                 loop=spec.loop_events,
                 delivered=delivered[i],
             )
-    return NetworkState(k + 1, tuple(pop_states), state.history, tuple(projections)), tuple(spikes)
+    new = NetworkState(k + 1, tuple(pop_states), state.history, tuple(projections))
+    if with_delivered:
+        return new, tuple(spikes), tuple(delivered)
+    return new, tuple(spikes)
