@@ -114,17 +114,19 @@ def test_poisson_block_must_be_a_positive_duration(block):
 
 @pytest.mark.parametrize("n", [1, 31, 32, 45, 100])
 def test_packed_spikes_unpack_to_the_same_spikes(n):
-    from plastix.inputs._gaps import n_words, pack_units, unpack_units
+    from plastix.inputs._gaps import n_words, unpack_units
 
     rng = np.random.default_rng(n)
     spikes = rng.random((3, 7, n)) < 0.3
-    packed = pack_units(jnp.asarray(spikes))
-    assert packed.shape == (3, 7, n_words(n)) and packed.dtype == jnp.uint32
-    np.testing.assert_array_equal(np.asarray(unpack_units(packed, n)), spikes)
-    # Bit k % 32 of word k // 32 is unit k.
-    k = n - 1
-    expected = spikes[..., k].astype(np.uint32) << np.uint32(k % 32)
-    np.testing.assert_array_equal(np.asarray(packed[..., k // 32]) & (1 << (k % 32)), expected)
+    # Unit k is bit k % 32 of word k // 32, packed here in NumPy.
+    words = n_words(n)
+    assert words == -(-n // 32)
+    padded = np.zeros((3, 7, words * 32), np.uint64)
+    padded[..., :n] = spikes
+    packed = (padded.reshape(3, 7, words, 32) << np.arange(32, dtype=np.uint64)).sum(-1)
+    unpacked = unpack_units(jnp.asarray(packed.astype(np.uint32)), n)
+    assert unpacked.shape == spikes.shape and unpacked.dtype == jnp.bool_
+    np.testing.assert_array_equal(np.asarray(unpacked), spikes)
 
 
 def test_poisson_drive_is_packed_and_expands_to_booleans():

@@ -27,7 +27,6 @@ from .._core.simulate import make_drives, periodic_buffers, record_periodic, sta
 from .._core.spec import NetworkSpec, NetworkState
 from .._core.step import advance, push_history
 from .._errors import BufferOverflowError
-from ..inputs._base import AbstractInput
 from ._mesh import AXIS
 from ._partition import Partition
 
@@ -181,8 +180,7 @@ def _by_block(populations: tuple, drives: tuple, devices: int) -> tuple:
     out = []
     for pop, drive in zip(populations, drives, strict=True):
         size = -(-pop.n // devices)
-        if isinstance(pop.model, AbstractInput):
-            drive = pop.model.expand_drive(drive, pop.n)  # packed spikes: unit axis back
+        drive = pop.model.expand_drive(drive, pop.n)  # packed spikes: unit axis back
 
         def cut(x: jax.Array, n: int = pop.n, size: int = size) -> jax.Array:
             if x.ndim >= 2 and x.shape[1] == n:

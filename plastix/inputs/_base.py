@@ -27,11 +27,6 @@ class AbstractInput(AbstractPopulationModel):
     def step(self, state: tuple, inputs: dict[str, Array], drive: Any, dt: float):
         return state, drive
 
-    def expand_drive(self, drive: Any, n: int) -> Any:
-        """The drive with a unit axis of length ``n`` (axis 1) in every leaf that has one,
-        for cutting it into per-device blocks; a source that packs its drive unpacks it."""
-        return drive
-
 
 def step_keys(key: Array, steps: Int[Array, " T"]) -> Array:
     """One key per absolute step, ``fold_in(key, step)``: chunk-size independent."""

@@ -13,7 +13,8 @@ each block boundary is exact. Each unit may spike at most ``max_spikes`` times p
 (a static buffer); a block that would need more is counted as an overflow, never dropped
 silently.
 
-The spikes are returned packed, 32 units to a ``uint32`` word (``pack_units``), and
+The spikes are returned packed, 32 units to a ``uint32`` word (unit ``k`` is bit
+``k % 32`` of word ``k // 32``; ``unpack_units``), and
 each step unpacks its row: a chunk's raster is 32× smaller, which matters when it is
 large (64 vmapped W1 instances: ~380 MB of booleans per 5000-step chunk, written and
 transposed several times, were more than half the time of the whole run).
@@ -36,17 +37,9 @@ def n_words(n: int) -> int:
     return -(-n // WORD)
 
 
-def pack_units(spikes: Bool[Array, "... n"]) -> UInt32[Array, "... w"]:
-    """Spikes packed along the last axis: bit ``k % 32`` of word ``k // 32`` is unit ``k``."""
-    n = spikes.shape[-1]
-    pad = [(0, 0)] * (spikes.ndim - 1) + [(0, n_words(n) * WORD - n)]
-    bits = jnp.pad(spikes, pad).reshape(spikes.shape[:-1] + (n_words(n), WORD))
-    shifts = jnp.arange(WORD, dtype=jnp.uint32)
-    return jnp.sum(bits.astype(jnp.uint32) << shifts, axis=-1, dtype=jnp.uint32)
-
-
 def unpack_units(words: UInt32[Array, "... w"], n: int) -> Bool[Array, "... n"]:
-    """The ``n`` spikes packed in ``words`` (the inverse of ``pack_units``)."""
+    """The ``n`` spikes packed along the last axis of ``words``: unit ``k`` is bit
+    ``k % 32`` of word ``k // 32``."""
     shifts = jnp.arange(WORD, dtype=jnp.uint32)
     bits = (words[..., None] >> shifts) & jnp.uint32(1)
     return bits.astype(bool).reshape(words.shape[:-1] + (-1,))[..., :n]
@@ -91,7 +84,7 @@ def bernoulli_spikes(
     max_spikes: int,
 ) -> tuple[UInt32[Array, "T w"], Array]:
     """Spikes with probability ``p`` (scalar or ``[n]``) per unit and step, packed
-    (``[T, n_words(n)]``, see ``pack_units``).
+    (``[T, n_words(n)]``, see ``unpack_units``).
 
     ``steps`` are consecutive absolute steps; block ``b`` uses ``fold_in(key, b)``.
 

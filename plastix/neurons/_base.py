@@ -46,6 +46,11 @@ class AbstractPopulationModel(eqx.Module):
         """Per-step external drive for absolute ``steps`` (leading axis T), or None."""
         return None
 
+    def expand_drive(self, drive: Any, n: int) -> Any:
+        """The drive with a unit axis of length ``n`` (axis 1) in every leaf that has one,
+        for cutting it into per-device blocks; a model that packs its drive unpacks it."""
+        return drive
+
     def drive_errors(self, drive: Any) -> Array:
         """Number of invalid drive entries (e.g. a negative rate); 0 when all are valid."""
         return jnp.zeros((), jnp.int32)
