@@ -13,6 +13,7 @@ from jaxtyping import Array
 
 from .._backend import skips_work
 from .._errors import BufferOverflowError, NonFiniteError, SimulationError
+from .packing import pack, packing_for, unpack
 from .recording import Recording, periodic_rows, periodic_value, recorded_steps
 from .spec import NetworkSpec, NetworkState
 from .step import step
@@ -63,9 +64,21 @@ def run(
     periodic = [r for r in recordings if r.kind != "spikes"]
     buffers = periodic_buffers(periodic, n_steps, lambda r: periodic_value(spec, state, r))
     first = state.step
+    # The populations' state is carried packed (see packing.py): one kernel per model
+    # update on a CPU instead of one per state variable.
+    packings = tuple(packing_for(s) for s in state.populations)
+
+    def packed(net: NetworkState) -> NetworkState:
+        pops = tuple(pack(p, s) for p, s in zip(packings, net.populations, strict=True))
+        return net._replace(populations=pops)
+
+    def unpacked(net: NetworkState) -> NetworkState:
+        pops = tuple(unpack(p, s) for p, s in zip(packings, net.populations, strict=True))
+        return net._replace(populations=pops)
 
     def body(carry, drive_row):
         net, bufs = carry
+        net = unpacked(net)
         done = net.step
         net, spikes = step(spec, net, drive_row, key)
         new_bufs = record_periodic(
@@ -76,9 +89,12 @@ def run(
             for r in recordings
             if r.kind == "spikes"
         )
-        return (net, tuple(new_bufs)), outs
+        return (packed(net), tuple(new_bufs)), outs
 
-    (state, buffers), spike_outs = _scan(body, (state, buffers), drives, n_steps, checkpoint)
+    (state, buffers), spike_outs = _scan(
+        body, (packed(state), buffers), drives, n_steps, checkpoint
+    )
+    state = unpacked(state)
     spike_iter, buffer_iter = iter(spike_outs), iter(buffers)
     records = tuple(
         next(spike_iter) if r.kind == "spikes" else next(buffer_iter)[:-1] for r in recordings
