@@ -56,11 +56,11 @@ def pack(packing: Packing, state: Any) -> tuple[Array, ...]:
 
 def unpack(packing: Packing, packed: tuple[Array, ...]) -> Any:
     """The state that ``pack`` packed."""
-    n_leaves = sum(len(g) for g in packing.groups) + len(packing.loose)
-    leaves: list[Any] = [None] * n_leaves
-    for rows, g in zip(packed, packing.groups, strict=False):
+    leaves: list[Any] = [None] * packing.treedef.num_leaves
+    n_groups = len(packing.groups)
+    for rows, g in zip(packed[:n_groups], packing.groups, strict=True):
         for row, i in enumerate(g):
             leaves[i] = rows[row]
-    for value, i in zip(packed[len(packing.groups) :], packing.loose, strict=True):
+    for value, i in zip(packed[n_groups:], packing.loose, strict=True):
         leaves[i] = value
     return jax.tree_util.tree_unflatten(packing.treedef, leaves)
