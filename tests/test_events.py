@@ -4,8 +4,8 @@ the host's sparse spike extraction each give exactly what the plain computation 
 1. ``gather_events`` (blocked search on a CPU) equals ``np.flatnonzero`` padded with n,
    for sizes around the block size, empty and full steps and overflowing buffers.
 2. ``for_events`` in blocks equals one call over all slots, also when its ordering
-   input is NaN; a run with event buffers differentiates (reverse mode) like one
-   without.
+   input is NaN, and so do its derivatives (forward and reverse, closed-over values
+   included); a run with event buffers differentiates (reverse mode) like one without.
 3. A CSR's one-event window path equals the generic gather path for every row, the
    last rows (where the window is clamped) and an unused slot included.
 4. ``sparse_nonzero`` equals ``np.nonzero``.
@@ -93,6 +93,48 @@ def test_for_events_visits_nothing_without_spikes():
     assert float(for_events(buffer, fn, jnp.float64(0.0), fill=9, width=300)) == 0.0
     assert calls  # traced once, with blocks of one slot
     assert calls[0] == (1,)
+
+
+def _walk_fn(count, loop):
+    """A walk over ``count`` spikes (blocks of two slots) as a function of the carry, the
+    aligned values and a value that ``fn`` closes over."""
+    n, capacity = 20, 8
+    spikes = np.zeros(n, bool)
+    spikes[np.arange(count) * 3 % n] = True
+    buffer = gather_events(jnp.asarray(spikes), capacity)
+
+    def walk(start, weights, gain):
+        def fn(total, ids, w):
+            old = total.at[ids].get(mode="fill", fill_value=0.0)
+            return total.at[ids].add(gain * w**2 * old, mode="drop")
+
+        return for_events(buffer, fn, start, fill=n, width=100, aligned=(weights,), loop=loop)
+
+    return walk
+
+
+@pytest.mark.parametrize("count", [0, 3, 8])
+def test_for_events_derivatives_equal_those_of_one_call(count):
+    """The CPU walk stops after the last spike (a while loop: no reverse-mode rule of its
+    own); its derivatives in both modes, with respect to the carry, the aligned values
+    and a closed-over value, are those of one call over all slots."""
+    rng = np.random.default_rng(count)
+    args = (jnp.asarray(rng.normal(size=20)), jnp.asarray(rng.normal(size=8)), jnp.float64(0.7))
+    looped, whole = _walk_fn(count, True), _walk_fn(count, False)
+    np.testing.assert_allclose(looped(*args), whole(*args), rtol=0, atol=1e-15)
+    for derivative in (jax.jacrev, jax.jacfwd):
+        got = derivative(looped, argnums=(0, 1, 2))(*args)
+        want = derivative(whole, argnums=(0, 1, 2))(*args)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-14, atol=1e-15)
+    if count:
+        assert np.any(np.asarray(jax.jacrev(looped, argnums=2)(*args)) != 0)
+
+
+def test_for_events_walk_is_a_while_loop_without_derivatives():
+    args = (jnp.zeros(20), jnp.ones(8), jnp.float64(1.0))
+    primal = str(jax.make_jaxpr(_walk_fn(3, True))(*args))
+    assert "while" in primal and "scan" not in primal
 
 
 def _plastic_net(capacity):
