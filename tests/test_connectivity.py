@@ -206,6 +206,9 @@ def test_propagate_event_path_equals_dense_product(fmt, seed):
             ids = events(spikes, capacity)
             got = conn.propagate_events(w, ids)
             np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-12, atol=1e-12)
+            start = np.linspace(-1.0, 1.0, conn.n_post)  # ``into``: added to what is there
+            got = conn.propagate_events(w, ids, into=jnp.asarray(start))
+            np.testing.assert_allclose(np.asarray(got), start + expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("fmt, seed", CASES)

@@ -91,7 +91,7 @@ def deliver(
     event_scale = () if scale is None else (scale.at[buffer.ids].get(mode="fill", fill_value=0),)
 
     def add(total: Array, ids: Array, *event_scale: Array) -> Array:
-        return total + conn.propagate_events(w, ids, *event_scale)
+        return conn.propagate_events(w, ids, *event_scale, into=total)
 
     def events() -> Array:
         total = jnp.zeros(conn.n_post, w.dtype)

@@ -86,10 +86,15 @@ class AbstractConnectivity(eqx.Module):
 
     @abc.abstractmethod
     def propagate_events(
-        self, w: Array, pre_ids: Int[Array, " k"], scale: Array | None = None
+        self,
+        w: Array,
+        pre_ids: Int[Array, " k"],
+        scale: Array | None = None,
+        into: Array | None = None,
     ) -> Array:
         """Event path of ``propagate``: ``pre_ids`` lists the arrived presynaptic neurons,
-        ``scale`` [k] (optional) what each of them transmits (1 when None)."""
+        ``scale`` [k] (optional) what each of them transmits (1 when None); the sums are
+        added to ``into`` [n_post] (optional; updated in place by the sparse formats)."""
 
     @abc.abstractmethod
     def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:

@@ -42,6 +42,10 @@ class AbstractSparse(AbstractConnectivity):
     pre_perm: Int[Array, " n_syn"]
     post_ptr: Int[Array, " n_post+1"]
     post_perm: Int[Array, " n_syn"]
+    post_pre: Int[Array, " n_syn"]
+    """``pre[post_perm]``: the presynaptic neuron of each synapse in the post→synapse
+    index's order, so that a postsynaptic event reads them as one window (a random
+    access per synapse into ``pre`` cost as much as the one into the weights)."""
     canonical: Int[Array, " n_syn"]
 
     def __init__(self, pre: Any, post: Any, n_pre: int, n_post: int):
@@ -57,6 +61,7 @@ class AbstractSparse(AbstractConnectivity):
         self.pre, self.post = jnp.asarray(pre_np), jnp.asarray(post_np)
         self.pre_ptr, self.pre_perm = jnp.asarray(pre_ptr), jnp.asarray(pre_perm)
         self.post_ptr, self.post_perm = jnp.asarray(post_ptr), jnp.asarray(post_perm)
+        self.post_pre = jnp.asarray(pre_np[post_perm])
         self.canonical = jnp.asarray(np.lexsort((post_np, pre_np)))
 
     @staticmethod
@@ -98,14 +103,18 @@ class AbstractSparse(AbstractConnectivity):
     def propagate_synapses(self, w: Array, arrived: Array) -> Array:
         return jax.ops.segment_sum(weighted(w, arrived), self.post, self.n_post)
 
-    def _gather(self, ids: Array, ptr: Array, perm: Array, width: int) -> Array:
-        """Synapse ids ``[k, width]`` of the neurons ``ids``; unused slots hold n_syn."""
+    def _positions(self, ids: Array, ptr: Array, width: int) -> tuple[Array, Array]:
+        """Index positions ``[k, width]`` of the neurons ``ids`` and which are theirs."""
         start = ptr.at[ids].get(mode="fill", fill_value=0)
         stop = ptr.at[ids + 1].get(mode="fill", fill_value=0)
         slot = jnp.arange(width)
-        position = start[:, None] + slot[None, :]
+        return start[:, None] + slot[None, :], slot[None, :] < (stop - start)[:, None]
+
+    def _gather(self, ids: Array, ptr: Array, perm: Array, width: int) -> Array:
+        """Synapse ids ``[k, width]`` of the neurons ``ids``; unused slots hold n_syn."""
+        position, mine = self._positions(ids, ptr, width)
         syn = perm.at[position].get(mode="fill", fill_value=0)
-        return jnp.where(slot[None, :] < (stop - start)[:, None], syn, self.n_synapses)
+        return jnp.where(mine, syn, self.n_synapses)
 
     def _apply_to(self, values: Any, syn: Array, fn: SynapseFn) -> Any:
         gathered = jax.tree_util.tree_map(lambda a: a.at[syn].get(mode="clip"), values)
@@ -114,15 +123,22 @@ class AbstractSparse(AbstractConnectivity):
         new = fn(gathered, pre, post, syn)
         return jax.tree_util.tree_map(lambda a, n: a.at[syn].set(n, mode="drop"), values, new)
 
+    def _total(self, into: Array | None, w: Array) -> Array:
+        return jnp.zeros(self.n_post, w.dtype) if into is None else into
+
     def propagate_events(
-        self, w: Array, pre_ids: Int[Array, " k"], scale: Array | None = None
+        self,
+        w: Array,
+        pre_ids: Int[Array, " k"],
+        scale: Array | None = None,
+        into: Array | None = None,
     ) -> Array:
         syn = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
         weight = w.at[syn].get(mode="fill", fill_value=0)
         if scale is not None:
             weight = weight * scale[:, None]
         post = self.post.at[syn].get(mode="fill", fill_value=self.n_post)
-        return jnp.zeros(self.n_post, w.dtype).at[post].add(weight, mode="drop")
+        return self._total(into, w).at[post].add(weight, mode="drop")
 
     def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
         syn = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
@@ -130,4 +146,10 @@ class AbstractSparse(AbstractConnectivity):
 
     def apply_post_events(self, values: Any, post_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
         syn = self._gather(post_ids, self.post_ptr, self.post_perm, self.max_in)
-        return self._apply_to(values, syn, fn)
+        position, _ = self._positions(post_ids, self.post_ptr, self.max_in)
+        gathered = jax.tree_util.tree_map(lambda a: a.at[syn].get(mode="clip"), values)
+        # the presynaptic neurons read as one window; the postsynaptic ones are the events
+        pre = self.post_pre.at[position].get(mode="clip")
+        post = jnp.broadcast_to(jnp.clip(post_ids, 0, self.n_post - 1)[:, None], syn.shape)
+        new = fn(gathered, pre, post, syn)
+        return jax.tree_util.tree_map(lambda a, n: a.at[syn].set(n, mode="drop"), values, new)

@@ -48,16 +48,20 @@ class CSR(AbstractSparse):
         return jax.lax.dynamic_slice_in_dim(a, base, self.max_out)
 
     def propagate_events(
-        self, w: Array, pre_ids: Int[Array, " k"], scale: Array | None = None
+        self,
+        w: Array,
+        pre_ids: Int[Array, " k"],
+        scale: Array | None = None,
+        into: Array | None = None,
     ) -> Array:
         if pre_ids.shape[0] != 1:
-            return super().propagate_events(w, pre_ids, scale)
+            return super().propagate_events(w, pre_ids, scale, into)
         base, _, mine = self._window(pre_ids[0])
         weight = self._slice(w, base)
         if scale is not None:
             weight = weight * scale[0]
         post = jnp.where(mine, self._slice(self.post, base), self.n_post)
-        return jnp.zeros(self.n_post, w.dtype).at[post].add(weight, mode="drop")
+        return self._total(into, w).at[post].add(weight, mode="drop")
 
     def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
         if pre_ids.shape[0] != 1:

@@ -108,12 +108,17 @@ class Dense(AbstractConnectivity):
         return jnp.sum(weighted(self._masked_weights(w), arrived), axis=0)
 
     def propagate_events(
-        self, w: Array, pre_ids: Int[Array, " k"], scale: Array | None = None
+        self,
+        w: Array,
+        pre_ids: Int[Array, " k"],
+        scale: Array | None = None,
+        into: Array | None = None,
     ) -> Array:
         rows = self._masked_weights(w).at[pre_ids].get(mode="fill", fill_value=0)
         if scale is not None:
             rows = rows * scale[:, None]
-        return jnp.sum(rows, axis=0)
+        total = jnp.sum(rows, axis=0)
+        return total if into is None else into + total
 
     def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
         pre = pre_ids[:, None]

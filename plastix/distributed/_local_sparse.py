@@ -48,6 +48,7 @@ class LocalSparse(AbstractSparse):
         self.pre, self.post = jnp.asarray(pre), jnp.asarray(post)
         self.pre_ptr, self.pre_perm = jnp.asarray(pre_ptr), jnp.asarray(pre_perm)
         self.post_ptr, self.post_perm = jnp.asarray(post_ptr), jnp.asarray(post_perm)
+        self.post_pre = jnp.asarray(np.asarray(pre)[post_perm])
         self.canonical = jnp.arange(valid.size)
         self.valid = jnp.asarray(valid, bool)
 
