@@ -102,8 +102,11 @@ def test_chain_applies_rules_in_order():
     assert dw[0] == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("mu", [0.0, 1.0, 0.5, 2.0])
-def test_weight_dependence_equals_the_power_and_its_derivatives(mu):
+@pytest.mark.parametrize(
+    "mu, known", [(0.0, None), (1.0, None), (0.5, None), (2.0, None), (0.0, 0.0), (1.0, 1.0)]
+)
+def test_weight_dependence_equals_the_power_and_its_derivatives(mu, known):
+    """Also with the exponent ``known`` when tracing (``PairSTDP.specialized``)."""
     import jax
     import jax.numpy as jnp
 
@@ -111,10 +114,11 @@ def test_weight_dependence_equals_the_power_and_its_derivatives(mu):
 
     d = np.array([0.0, 1e-3, 0.2, 0.5, 0.9, 1.0])
     expected = np.where(d > 0, np.power(np.where(d > 0, d, 1.0), mu), 1.0 if mu == 0 else 0.0)
-    np.testing.assert_allclose(weight_dependence(jnp.asarray(d), jnp.asarray(mu)), expected)
+    got = weight_dependence(jnp.asarray(d), jnp.asarray(mu), known)
+    np.testing.assert_allclose(got, expected)
     # Derivatives against central differences (in mu, and in d away from 0).
     for x in (0.2, 0.5, 0.9):
-        f = lambda a, b: weight_dependence(jnp.asarray(a), jnp.asarray(b))  # noqa: E731
+        f = lambda a, b: weight_dependence(jnp.asarray(a), jnp.asarray(b), known)  # noqa: E731
         by_d, by_mu = jax.grad(f, argnums=(0, 1))(x, mu)
         h = 1e-6
         np.testing.assert_allclose(
@@ -122,3 +126,53 @@ def test_weight_dependence_equals_the_power_and_its_derivatives(mu):
         )
         numeric_mu = (x ** (mu + h) - x ** (mu - h)) / (2 * h)
         np.testing.assert_allclose(by_mu, numeric_mu, rtol=1e-6, atol=1e-9)
+
+
+def test_specialized_pair_stdp_fixes_only_exponents_it_can_see():
+    import jax
+    import jax.numpy as jnp
+
+    from plastix.rules.pair_stdp import known_exponent
+
+    assert known_exponent(jnp.asarray(0.0)) == 0.0
+    assert known_exponent(jnp.ones(3)) == 1.0
+    assert known_exponent(jnp.asarray([0.0, 1.0])) is None  # e.g. an ensemble's values
+    assert known_exponent(jnp.asarray(0.5)) is None
+    jax.jit(lambda m: assert_none(known_exponent(m)))(jnp.asarray(0.0))  # traced: unknown
+
+    additive = px.PairSTDP(mu_plus=0.0, mu_minus=0.0)
+    assert additive.exponents == (None, None)  # as built: decided per step
+    fixed = additive.specialized()
+    assert fixed.exponents == (0.0, 0.0) and additive.exponents == (None, None)
+    assert fixed.specialized() is fixed
+    assert px.PairSTDP(mu_plus=1.0, mu_minus=0.3).specialized().exponents == (1.0, None)
+
+
+def assert_none(value):
+    assert value is None
+    return 0
+
+
+@pytest.mark.parametrize("mu", [0.0, 1.0])
+def test_network_run_with_known_exponents_equals_the_pure_run(mu):
+    """``Network.run`` fixes mu = 0 or 1 when compiling; the pure ``core.run`` (what
+    ``grad`` goes through) chooses per step: the same weights."""
+    import jax
+
+    net = px.Network(dt=DT, seed=2)
+    inp = net.add(px.Population(px.PoissonInput(80.0), 40))
+    out = net.add(px.Population(px.LIF(tau_m=10.0, c_m=10.0, v_rest=-50.0), 3))
+    rule = px.PairSTDP(20.0, 20.0, 0.01, 0.0105, w_min=0.0, w_max=1.0, mu_plus=mu, mu_minus=mu)
+    proj = net.add(px.Projection(inp, out, px.all_to_all(40, 3), rule, weights=0.5))
+    net.build()
+    start = net.state
+    net.run(200.0, progress=False)
+    pure, _, _ = px.core.run(net.spec, start, jax.random.PRNGKey(2), 2000)
+    assert net.spec.projections[0].rule.exponents == (None, None)
+    np.testing.assert_allclose(
+        np.asarray(net.weights(proj)),
+        np.asarray(net.spec.projections[0].connectivity.to_dense(pure.projections[0].w)),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+    assert np.std(net.weights(proj)) > 1e-4  # the weights did learn

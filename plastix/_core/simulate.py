@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -208,6 +209,16 @@ def _scan(body: Any, carry: Any, drives: Any, n_steps: int, checkpoint: bool | i
 _run_jit = eqx.filter_jit(run)
 
 
+def specialized(spec: NetworkSpec) -> NetworkSpec:
+    """``spec`` with every rule's ``specialized()`` (fast paths chosen from the rules'
+    concrete parameter values, in static fields: part of a compiled chunk's cache key)."""
+    projections = tuple(
+        p if p.rule is None else dataclasses.replace(p, rule=p.rule.specialized())
+        for p in spec.projections
+    )
+    return dataclasses.replace(spec, projections=projections)
+
+
 @eqx.filter_jit
 def _run_batch(
     spec: NetworkSpec,
@@ -323,6 +334,8 @@ def simulate(
     """
     collected: list[list[dict[str, np.ndarray]]] = [[] for _ in recordings]
     batched = spec_axes is not None
+    if not batched and runner is None:  # (``spec_axes`` mirrors the spec's structure)
+        spec = specialized(spec)
     done = 0
     if runner is not None:  # its state may live on devices of other processes
         start = runner.first_step

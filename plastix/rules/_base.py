@@ -53,6 +53,13 @@ class AbstractRule(eqx.Module):
         """Validate the rule for the step ``dt`` [ms] (called when the network is built);
         raise ValueError if it cannot run at that step."""
 
+    def specialized(self) -> AbstractRule:
+        """The rule with fast paths fixed from its parameters' concrete values (recorded
+        in static fields). The host runner calls it before compiling a chunk; ``run``
+        called directly (under ``grad``, with traced parameters) uses the rule as given.
+        Default: the rule itself."""
+        return self
+
     @abc.abstractmethod
     def init(self, n_pre: int, n_post: int) -> RuleState:
         """Initial rule state (traces) for ``n_pre`` presynaptic slots, ``n_post`` neurons."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+from functools import partial
 from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from .._backend import skips_work
@@ -46,20 +49,35 @@ def _power(distance: Array, mu: Array) -> Array:
     return jnp.where(positive, jnp.power(safe, mu), jnp.where(mu == 0, 1.0, 0.0))
 
 
-@jax.custom_jvp
-def weight_dependence(distance: Array, mu: Array) -> Array:
+def known_exponent(mu: Any) -> float | None:
+    """0.0 or 1.0 when ``mu`` is a concrete array of only that value, else None."""
+    if isinstance(mu, jax.core.Tracer):
+        return None
+    values = np.asarray(mu)
+    for exponent in (0.0, 1.0):
+        if values.size and np.all(values == exponent):
+            return exponent
+    return None
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(2,))
+def weight_dependence(distance: Array, mu: Array, known: float | None = None) -> Array:
     """``distance**mu`` for a distance in [0, 1], with ``0**0 = 1`` and finite gradients.
 
     A plain ``jnp.power`` has a NaN gradient at ``distance = 0`` (a weight on its bound),
     which would poison ``jax.grad`` through any run where a weight saturates. The common
     exponents 0 (additive) and 1 (multiplicative) skip the power, which would otherwise
-    dominate a CPU step; the derivative with respect to ``mu`` stays exact.
+    dominate a CPU step; the derivative with respect to ``mu`` stays exact. ``known``
+    (0.0, 1.0 or None) promises that ``mu`` holds only that value, so the choice is made
+    when tracing instead of by a branch in every step (see ``PairSTDP.specialized``).
     """
     branches = (
         lambda d, m: jnp.ones_like(d * m),
         lambda d, m: jnp.broadcast_to(jnp.where(d > 0, d, 0.0), jnp.shape(d * m)),
         _power,
     )
+    if known is not None:
+        return branches[int(known)](distance, mu)
     if not skips_work():  # on an accelerator the power is cheaper than a branch
         return _power(distance, mu)
     which = jnp.where(jnp.all(mu == 0), 0, jnp.where(jnp.all(mu == 1), 1, 2))
@@ -67,10 +85,10 @@ def weight_dependence(distance: Array, mu: Array) -> Array:
 
 
 @weight_dependence.defjvp
-def _weight_dependence_jvp(primals, tangents):
+def _weight_dependence_jvp(known, primals, tangents):
     distance, mu = primals
     d_distance, d_mu = tangents
-    out = weight_dependence(distance, mu)
+    out = weight_dependence(distance, mu, known)
     positive = distance > 0
     safe = jnp.where(positive, distance, 1.0)
     by_distance = jnp.where(positive, mu * jnp.power(safe, mu - 1), 0.0)
@@ -127,6 +145,8 @@ class PairSTDP(AbstractRule):
     mu_plus: Array
     mu_minus: Array
     pairing: str = eqx.field(static=True)
+    exponents: tuple[float | None, float | None] = eqx.field(static=True)
+    """``mu_plus`` and ``mu_minus`` when known to be 0 or 1 (see ``specialized``)."""
 
     def __init__(
         self,
@@ -160,6 +180,20 @@ class PairSTDP(AbstractRule):
                 f"got {nearest!r}."
             )
         self.pairing = pairing
+        self.exponents = (None, None)
+
+    def specialized(self) -> PairSTDP:
+        """This rule with ``mu_plus``/``mu_minus`` of 0 or 1 (additive, multiplicative)
+        fixed when it is traced, instead of chosen by a branch in every step: the branch
+        and the array it writes were ~10 % of a W1 step on a CPU. The runner calls this
+        with the parameters' concrete values before each chunk; as a static field the
+        choice is part of the compiled chunk's cache key, so other values recompile."""
+        exponents = (known_exponent(self.mu_plus), known_exponent(self.mu_minus))
+        if exponents == self.exponents:
+            return self
+        rule = copy.copy(self)
+        object.__setattr__(rule, "exponents", exponents)
+        return rule
 
     @property
     def nearest(self) -> bool:
@@ -190,11 +224,13 @@ class PairSTDP(AbstractRule):
         return self.w_max - self.w_min
 
     def _depress(self, w: Array, trace: Array) -> Array:
-        depression = weight_dependence((w - self.w_min) / self._span(), self.mu_minus)
+        distance = (w - self.w_min) / self._span()
+        depression = weight_dependence(distance, self.mu_minus, self.exponents[1])
         return jnp.clip(w - self.a_minus * depression * trace, self.w_min, self.w_max)
 
     def _potentiate(self, w: Array, trace: Array) -> Array:
-        potentiation = weight_dependence((self.w_max - w) / self._span(), self.mu_plus)
+        distance = (self.w_max - w) / self._span()
+        potentiation = weight_dependence(distance, self.mu_plus, self.exponents[0])
         return jnp.clip(w + self.a_plus * potentiation * trace, self.w_min, self.w_max)
 
     def on_pre(self, state: PairSTDPState, values: Any, pre: Array, post: Array) -> Any:
