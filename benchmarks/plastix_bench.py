@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import time
 from typing import Any
@@ -187,6 +188,19 @@ def _capacity(text: str) -> int | tuple[int | None, int | None]:
     return parts[0] if len(parts) == 1 else (parts[0], parts[1])
 
 
+def use_cores(n: int) -> int:
+    """Restrict this process to ``n`` of the CPU cores it may use (0: all of them) and
+    return how many it uses. Call it before JAX starts its CPU client: the client sizes
+    its thread pool, and XLA decides which kernels to split across threads, by the cores
+    the process may use then."""
+    if not hasattr(os, "sched_setaffinity"):  # not on this OS: all cores
+        return os.cpu_count() or 1
+    allowed = sorted(os.sched_getaffinity(0))
+    if 0 < n < len(allowed):
+        os.sched_setaffinity(0, allowed[:n])
+    return len(os.sched_getaffinity(0))
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workload", required=True, choices=["w1", "w2", "w3", "w3_control"])
@@ -206,7 +220,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--on-overflow", default="error", choices=["error", "dense"], help="W3 event buffers"
     )
+    parser.add_argument(
+        "--cores",
+        type=int,
+        default=1,
+        help="CPU cores the process may use (default 1, as the peers' one thread; 0: all)",
+    )
     args = parser.parse_args(argv)
+    cores = use_cores(args.cores)
 
     t_start = time.perf_counter()
     checks: dict[str, Any] = {}
@@ -270,7 +291,8 @@ def main(argv: list[str] | None = None) -> dict:
         "backend": jax.default_backend(),
         "device": str(jax.devices()[0].device_kind),
         "workload": args.workload,
-        "params": params | {"format": args.format, "capacity": args.capacity, "chunk": chunk},
+        "params": params
+        | {"format": args.format, "capacity": args.capacity, "chunk": chunk, "cores": cores},
         "n_synapses": int(n_syn),
         "build_s": build_s,
         "run_s": run_s,

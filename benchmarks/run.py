@@ -67,8 +67,9 @@ def _run(command: list[str], timeout: float, env: dict | None = None) -> dict:
     return json.loads(lines[-1])
 
 
-def plastix_command(config: dict) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.plastix_bench", *_args(config)]
+def plastix_command(config: dict, cores: int = 1) -> list[str]:
+    command = [sys.executable, "-m", "benchmarks.plastix_bench", *_args(config)]
+    return command + ["--cores", str(cores)]
 
 
 def peer_command(peer: str, config: dict) -> list[str] | None:
@@ -129,6 +130,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="short runs (minutes in all)")
     parser.add_argument("--timeout", type=float, default=1200.0, help="per run [s]")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--plastix-cores",
+        type=int,
+        default=1,
+        help="CPU cores plastix may use (default 1: the peers run on one thread; 0: all)",
+    )
     args = parser.parse_args(argv)
 
     notes: list[str] = []
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     for config in configurations(args.workloads, args.quick):
         row = {"label": label(config), "config": config, "systems": {}}
         print(f"== {row['label']}", flush=True)
-        row["systems"]["plastix"] = _run(plastix_command(config), args.timeout)
+        row["systems"]["plastix"] = _run(plastix_command(config, args.plastix_cores), args.timeout)
         for peer in args.peers:
             command = peer_command(peer, config)
             if command is not None:
@@ -178,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
         "host": host,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "quick": args.quick,
+        "plastix_cores": args.plastix_cores,
         "notes": notes,
         "rows": rows,
         "ensemble": ensemble,

@@ -1,6 +1,9 @@
 """The benchmark scripts still run and report what the runner reads (no timing here)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -14,7 +17,8 @@ def test_equal_chunks_divide_the_run_into_at_least_two(n_steps, target):
 
 
 def test_plastix_bench_reports_a_checked_run(capsys):
-    result = plastix_bench.main(["--workload", "w1", "--duration", "0.05"])
+    # --cores 0: all cores (the default, 1, would pin this test process to one core)
+    result = plastix_bench.main(["--workload", "w1", "--duration", "0.05", "--cores", "0"])
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed == result
     assert result["n_synapses"] == 1000 and result["sim_s"] == pytest.approx(0.025)
@@ -42,3 +46,17 @@ def test_runner_table_reports_ratios_and_errors():
         "w3",
         "w3_control",
     ]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this OS")
+def test_use_cores_restricts_the_process():
+    """In a child process: one core when asked, all allowed cores for 0."""
+    code = (
+        "import os; from benchmarks.plastix_bench import use_cores; "
+        "n = len(os.sched_getaffinity(0)); print(use_cores(0) == n, use_cores(1), "
+        "len(os.sched_getaffinity(0)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=os.getcwd()
+    ).stdout.split()
+    assert out == ["True", "1", "1"]
