@@ -261,6 +261,8 @@ def _run_chunk(
 
         buffers = periodic_buffers(periodic, n_steps, lambda r: _local_value(net, r))
 
+        # The populations are not carried packed here as in ``simulate.run``: measured on
+        # two CPU devices (W3 at half scale), packing made this loop 16 % slower.
         def one_step(carry: Any, drive_row: Any) -> Any:
             n, bufs = carry
             done = n.step
