@@ -1,8 +1,9 @@
-"""Event buffers on a CPU: the blocked spike search, the event loop, the CSR row window and
+"""Event buffers on a CPU: the packed spike search, the event loop, the CSR row window and
 the host's sparse spike extraction each give exactly what the plain computation gives.
 
-1. ``gather_events`` (blocked search on a CPU) equals ``np.flatnonzero`` padded with n,
-   for sizes around the block size, empty and full steps and overflowing buffers.
+1. ``gather_events`` (on a CPU, a search over spikes packed 32 to a word) equals
+   ``np.flatnonzero`` padded with n, for sizes around the word size, empty and full
+   steps and overflowing buffers.
 2. ``for_events`` in blocks equals one call over all slots, also when its ordering
    input is NaN, and so do its derivatives (forward and reverse, closed-over values
    included); a run with event buffers differentiates (reverse mode) like one without.
@@ -27,7 +28,7 @@ from plastix.connectivity._sparse import AbstractSparse
 # -- 1. the spike search ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n", [1, 5, 31, 32, 33, 100, 257])
+@pytest.mark.parametrize("n", [1, 5, 31, 32, 33, 64, 100, 257, 3162])
 @pytest.mark.parametrize("forced", [None, False])  # the CPU search, and jnp.nonzero
 def test_gather_events_lists_the_spiking_neurons_in_order(monkeypatch, n, forced):
     monkeypatch.setattr(_backend, "_forced", forced)
@@ -40,7 +41,7 @@ def test_gather_events_lists_the_spiking_neurons_in_order(monkeypatch, n, forced
             found = np.flatnonzero(spikes)[:capacity]
             expected[: found.size] = found
             np.testing.assert_array_equal(np.asarray(buffer.ids), expected)
-            assert int(buffer.count) == spikes.sum()
+            assert int(buffer.count) == spikes.sum() and buffer.count.dtype == jnp.int32
             assert bool(buffer.overflowed()) == (spikes.sum() > capacity)
 
 

@@ -26,9 +26,8 @@ from jaxtyping import Array, Bool, Int
 
 from .._backend import skips_work
 
-_BLOCK = 32
-"""Neurons per block in the CPU search for spikes (two small searches instead of one
-over all neurons: ``jnp.nonzero`` costs ~10 ns per neuron on a CPU)."""
+_WORD = 32
+"""Spikes per word in the CPU search for spikes (``_first_spikes``)."""
 
 _BLOCK_WORK = 256
 """Synapse slots worth one round of the CPU event loop: rounds of fewer events than
@@ -45,24 +44,34 @@ class EventBuffer(NamedTuple):
         return self.count > self.ids.shape[0]
 
 
-def _first_true(mask: Bool[Array, " m"], k: int) -> Int[Array, " k"]:
-    """Positions of the first ``k`` true entries of ``mask``, ``m`` for missing ones."""
-    rank = jnp.cumsum(mask, dtype=jnp.int32)  # rank[i]: true entries in mask[: i + 1]
-    wanted = jnp.arange(1, k + 1, dtype=jnp.int32)
-    return jnp.searchsorted(rank, wanted, side="left", method="scan_unrolled").astype(jnp.int32)
+def _first_spikes(spikes: Bool[Array, " n"], k: int) -> tuple[Int[Array, " k"], Int[Array, ""]]:
+    """The first ``k`` spiking neurons (``n`` for missing ones) and how many spiked.
 
-
-def _blocked_nonzero(spikes: Bool[Array, " n"], capacity: int) -> Int[Array, " capacity"]:
-    """``jnp.nonzero(spikes, size=capacity, fill_value=n)``, found block by block: the
-    first ``capacity`` blocks holding a spike contain the first ``capacity`` spikes."""
+    On a CPU a cumulative sum over ``n`` entries costs ~3 ns per entry (XLA lowers it as
+    a reduce-window): 10 µs for 3162 neurons. So the spikes are packed 32 to a word, the
+    cumulative sum runs over the words' bit counts, and the wanted spike inside its word
+    is found by halving the word five times (elementwise over the ``k`` slots): 2 µs.
+    """
     n = spikes.shape[0]
-    n_blocks = -(-n // _BLOCK)
-    blocks = jnp.pad(spikes, (0, n_blocks * _BLOCK - n)).reshape(n_blocks, _BLOCK)
-    block_ids = _first_true(jnp.any(blocks, axis=1), capacity)  # n_blocks where missing
-    rows = blocks.at[block_ids].get(mode="fill", fill_value=False)  # [capacity, _BLOCK]
-    flat = _first_true(rows.reshape(-1), capacity)
-    block = block_ids.at[flat // _BLOCK].get(mode="fill", fill_value=n_blocks)
-    return jnp.where(flat < capacity * _BLOCK, block * _BLOCK + flat % _BLOCK, n)
+    n_words = -(-n // _WORD)
+    bits = jnp.pad(spikes.astype(bool), (0, n_words * _WORD - n)).reshape(n_words, _WORD)
+    shifts = jnp.arange(_WORD, dtype=jnp.uint32)
+    words = jnp.sum(bits.astype(jnp.uint32) << shifts, axis=1, dtype=jnp.uint32)
+    counts = jax.lax.population_count(words).astype(jnp.int32)
+    upto = jnp.cumsum(counts, dtype=jnp.int32)  # upto[i]: spikes in words 0..i
+    wanted = jnp.arange(1, k + 1, dtype=jnp.int32)
+    word = jnp.searchsorted(upto, wanted, side="left", method="scan_unrolled")
+    word = jnp.minimum(word.astype(jnp.int32), n_words - 1)
+    rank = wanted - (upto[word] - counts[word])  # 1-based, among the spikes of the word
+    value, position = words[word], jnp.zeros_like(wanted)
+    for width in (16, 8, 4, 2, 1):  # is the wanted spike above the lowest `width` bits?
+        low = value >> position.astype(jnp.uint32) & jnp.uint32((1 << width) - 1)
+        below = jax.lax.population_count(low).astype(jnp.int32)
+        above = rank > below
+        position = position + jnp.where(above, width, 0)
+        rank = rank - jnp.where(above, below, 0)
+    count = upto[-1]
+    return jnp.where(wanted <= count, word * _WORD + position, n), count
 
 
 def gather_events(spikes: Bool[Array, " n"], capacity: int) -> EventBuffer:
@@ -71,11 +80,8 @@ def gather_events(spikes: Bool[Array, " n"], capacity: int) -> EventBuffer:
     n = spikes.shape[0]
     if not skips_work():
         (ids,) = jnp.nonzero(spikes, size=capacity, fill_value=n)
-    elif capacity * _BLOCK < n:
-        ids = _blocked_nonzero(spikes, capacity)
-    else:  # a buffer nearly as large as the population: one search
-        ids = _first_true(spikes, capacity)
-    return EventBuffer(ids, jnp.sum(spikes, dtype=jnp.int32))
+        return EventBuffer(ids, jnp.sum(spikes, dtype=jnp.int32))
+    return EventBuffer(*_first_spikes(spikes, capacity))
 
 
 def overflow_needed(buffer: EventBuffer) -> Int[Array, ""]:
