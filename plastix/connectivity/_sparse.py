@@ -103,27 +103,34 @@ class AbstractSparse(AbstractConnectivity):
     def propagate_synapses(self, w: Array, arrived: Array) -> Array:
         return jax.ops.segment_sum(weighted(w, arrived), self.post, self.n_post)
 
-    def _positions(self, ids: Array, ptr: Array, width: int) -> tuple[Array, Array]:
-        """Index positions ``[k, width]`` of the neurons ``ids`` and which are theirs."""
+    def _gather(self, ids: Array, ptr: Array, perm: Array, width: int) -> tuple[Array, Array]:
+        """Synapse ids ``[k, width]`` of the neurons ``ids`` (unused slots hold n_syn), and
+        the slots' positions in the index ``ptr``/``perm``."""
         start = ptr.at[ids].get(mode="fill", fill_value=0)
         stop = ptr.at[ids + 1].get(mode="fill", fill_value=0)
         slot = jnp.arange(width)
-        return start[:, None] + slot[None, :], slot[None, :] < (stop - start)[:, None]
-
-    def _gather(self, ids: Array, ptr: Array, perm: Array, width: int) -> Array:
-        """Synapse ids ``[k, width]`` of the neurons ``ids``; unused slots hold n_syn."""
-        position, mine = self._positions(ids, ptr, width)
+        position = start[:, None] + slot[None, :]
         syn = perm.at[position].get(mode="fill", fill_value=0)
-        return jnp.where(mine, syn, self.n_synapses)
+        return jnp.where(slot[None, :] < (stop - start)[:, None], syn, self.n_synapses), position
 
-    def _apply_to(self, values: Any, syn: Array, fn: SynapseFn) -> Any:
+    def _apply_to(
+        self,
+        values: Any,
+        syn: Array,
+        fn: SynapseFn,
+        pre: Array | None = None,
+        post: Array | None = None,
+    ) -> Any:
+        """``fn`` on the synapses ``syn``; ``pre``/``post``: their neurons when the caller
+        has them at hand (else read from ``self.pre``/``self.post`` per synapse)."""
         gathered = jax.tree_util.tree_map(lambda a: a.at[syn].get(mode="clip"), values)
-        pre = self.pre.at[syn].get(mode="clip")
-        post = self.post.at[syn].get(mode="clip")
+        pre = self.pre.at[syn].get(mode="clip") if pre is None else pre
+        post = self.post.at[syn].get(mode="clip") if post is None else post
         new = fn(gathered, pre, post, syn)
         return jax.tree_util.tree_map(lambda a, n: a.at[syn].set(n, mode="drop"), values, new)
 
     def _total(self, into: Array | None, w: Array) -> Array:
+        """What event sums are added to: ``into``, or zeros."""
         return jnp.zeros(self.n_post, w.dtype) if into is None else into
 
     def propagate_events(
@@ -133,7 +140,7 @@ class AbstractSparse(AbstractConnectivity):
         scale: Array | None = None,
         into: Array | None = None,
     ) -> Array:
-        syn = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
+        syn, _ = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
         weight = w.at[syn].get(mode="fill", fill_value=0)
         if scale is not None:
             weight = weight * scale[:, None]
@@ -141,15 +148,12 @@ class AbstractSparse(AbstractConnectivity):
         return self._total(into, w).at[post].add(weight, mode="drop")
 
     def apply_pre_events(self, values: Any, pre_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
-        syn = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
+        syn, _ = self._gather(pre_ids, self.pre_ptr, self.pre_perm, self.max_out)
         return self._apply_to(values, syn, fn)
 
     def apply_post_events(self, values: Any, post_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
-        syn = self._gather(post_ids, self.post_ptr, self.post_perm, self.max_in)
-        position, _ = self._positions(post_ids, self.post_ptr, self.max_in)
-        gathered = jax.tree_util.tree_map(lambda a: a.at[syn].get(mode="clip"), values)
+        syn, position = self._gather(post_ids, self.post_ptr, self.post_perm, self.max_in)
         # the presynaptic neurons read as one window; the postsynaptic ones are the events
         pre = self.post_pre.at[position].get(mode="clip")
         post = jnp.broadcast_to(jnp.clip(post_ids, 0, self.n_post - 1)[:, None], syn.shape)
-        new = fn(gathered, pre, post, syn)
-        return jax.tree_util.tree_map(lambda a, n: a.at[syn].set(n, mode="drop"), values, new)
+        return self._apply_to(values, syn, fn, pre, post)
