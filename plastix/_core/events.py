@@ -99,6 +99,7 @@ def for_events(
     aligned: tuple[Array, ...] = (),
     loop: bool = True,
     after: Array | None = None,
+    block_work: int = _BLOCK_WORK,
 ) -> Any:
     """``carry = fn(carry, ids, *aligned_slots)`` over the slots of ``buffer``.
 
@@ -107,7 +108,7 @@ def for_events(
     in slot order). ``aligned`` holds arrays indexed like the slots (a value per event);
     ``fill`` is the index of unused slots; ``width`` the synapse slots one event visits.
 
-    With ``loop`` on a CPU: blocks of ``max(1, _BLOCK_WORK // width)`` slots, in a
+    With ``loop`` on a CPU: blocks of ``max(1, block_work // width)`` slots, in a
     ``lax.while_loop`` that stops after the block holding the last spike. A while loop
     has no reverse-mode derivative, so derivatives (forward and reverse) are taken
     through a ``lax.scan`` over all blocks whose rounds after the last spike are skipped
@@ -125,7 +126,7 @@ def for_events(
     capacity = buffer.ids.shape[0]
     if not (loop and skips_work()):
         return fn(carry, buffer.ids, *aligned)
-    block = min(capacity, max(1, _BLOCK_WORK // max(width, 1)))
+    block = min(capacity, max(1, block_work // max(width, 1)))
     n_blocks = -(-capacity // block)
     pad = n_blocks * block - capacity
     ids = jnp.pad(buffer.ids, (0, pad), constant_values=fill)
@@ -133,27 +134,73 @@ def for_events(
     used = jnp.minimum(buffer.count, capacity)
     if after is not None:
         used = jnp.where(jnp.isnan(after.reshape(-1)[0]), capacity, used)
-    # Values ``fn`` closes over become explicit arguments, so that the custom JVP below
-    # differentiates with respect to them (a closed-over value cannot be differentiated).
-    round_fn, consts = jax.closure_convert(fn, carry, ids[:block], *(a[:block] for a in aligned))
-    return _walk(round_fn, block, n_blocks, carry, ids, aligned, used, tuple(consts))
+    round_fn, consts = _hoisted(fn, carry, ids[:block], *(a[:block] for a in aligned))
+    return _walk(round_fn, block, n_blocks, carry, ids, aligned, used, consts)
+
+
+def _hoisted(fn: Callable[..., Any], *example: Any) -> tuple[Callable[..., Any], tuple]:
+    """``fn`` with every value it closes over made an explicit trailing argument, and
+    those values: the custom JVP of the walk then differentiates with respect to them (a
+    closed-over value cannot be differentiated), and none leaks from the trace that made
+    it (``jax.closure_convert`` hoists only values that may be perturbed, and leaves
+    integers, such as a step index inside a scan, closed over)."""
+    flat, in_tree = jax.tree_util.tree_flatten(example)
+    closed, out_shape = jax.make_jaxpr(
+        lambda *leaves: fn(*jax.tree_util.tree_unflatten(in_tree, leaves)), return_shape=True
+    )(*flat)
+    out_tree = jax.tree_util.tree_structure(out_shape)
+    n_args = len(example)
+
+    def converted(*args_and_consts: Any) -> Any:
+        args, consts = args_and_consts[:n_args], args_and_consts[n_args:]
+        leaves = jax.tree_util.tree_leaves(args)
+        out = jax.core.eval_jaxpr(closed.jaxpr, consts, *leaves)
+        return jax.tree_util.tree_unflatten(out_tree, out)
+
+    return converted, tuple(closed.consts)
+
+
+def for_numbers(
+    count: Array,
+    size: int,
+    fn: Callable[..., Any],
+    carry: Any,
+    *,
+    width: int = 1,
+    loop: bool = True,
+    after: Array | None = None,
+    block_work: int = _BLOCK_WORK,
+) -> Any:
+    """``for_events`` over the numbers ``0 … size − 1``, of which the first ``count`` are
+    used, without a buffer holding them (XLA would rebuild it every step): ``fn(carry,
+    numbers)`` must leave the values alone for numbers ``>= count``."""
+    if not (loop and skips_work()):
+        return fn(carry, jnp.arange(size, dtype=jnp.int32))
+    block = min(size, max(1, block_work // max(width, 1)))
+    used = jnp.minimum(count, size)
+    if after is not None:
+        used = jnp.where(jnp.isnan(after.reshape(-1)[0]), size, used)
+    round_fn, consts = _hoisted(fn, carry, jnp.arange(block, dtype=jnp.int32))
+    return _walk(round_fn, block, -(-size // block), carry, None, (), used, consts)
 
 
 def _round(
     fn: Callable[..., Any],
     block: int,
     carry: Any,
-    ids: Array,
+    ids: Array | None,
     aligned: tuple[Array, ...],
     consts: tuple[Array, ...],
     start: Array,
 ) -> Any:
-    """One round of the walk: ``fn`` over the ``block`` slots from ``start``."""
+    """One round of the walk: ``fn`` over the ``block`` slots from ``start`` (over the
+    numbers from ``start`` when ``ids`` is None: ``for_numbers``)."""
 
     def take(a: Array) -> Array:
         return jax.lax.dynamic_slice_in_dim(a, start, block)
 
-    return fn(carry, take(ids), *map(take, aligned), *consts)
+    numbers = start + jnp.arange(block, dtype=jnp.int32) if ids is None else take(ids)
+    return fn(carry, numbers, *map(take, aligned), *consts)
 
 
 def _walk_scan(

@@ -12,6 +12,7 @@ from jaxtyping import Array, Int
 from ..connectivity._base import AbstractConnectivity
 from ..neurons._base import AbstractPopulationModel, ModelState
 from ..rules._base import AbstractRule, RuleState
+from . import delayed as delayed_events
 
 
 class PopulationSpec(eqx.Module):
@@ -45,6 +46,9 @@ class ProjectionSpec(eqx.Module):
     post_capacity: int | None = eqx.field(static=True, default=None)
     modulator: int | None = eqx.field(static=True, default=None)
     """Population whose spikes the rule takes as a neuromodulator signal (or None)."""
+    delayed: delayed_events.DelayIndex | None = None
+    """With per-synapse delays on the event path: the synapses by (delay, presynaptic
+    neuron) (``plastix._core.delayed``); None otherwise."""
 
     @property
     def per_synapse_delays(self) -> bool:
@@ -53,9 +57,16 @@ class ProjectionSpec(eqx.Module):
     @property
     def n_pre_slots(self) -> int:
         """Presynaptic trace slots: one per neuron, or one per synapse with per-synapse delays."""
-        if self.per_synapse_delays:
+        if self.per_synapse_delays and self.delayed is None:
             return math.prod(self.connectivity.synapse_shape)
         return self.connectivity.n_pre
+
+
+def _reads_history(proj: ProjectionSpec) -> bool:
+    """Whether a projection reads its presynaptic spikes from the history: one with
+    per-synapse delays on the event path schedules them instead, and reads the history
+    only to take the all-synapse path when a spike buffer overflowed."""
+    return proj.delayed is None or proj.on_overflow == "dense"
 
 
 class NetworkSpec(eqx.Module):
@@ -70,7 +81,10 @@ class NetworkSpec(eqx.Module):
 
     def history_length(self, population: int) -> int:
         """Steps of spike history kept for ``population`` (its longest outgoing delay)."""
-        return max([p.max_delay for p in self.projections if p.pre == population], default=1)
+        return max(
+            [p.max_delay for p in self.projections if p.pre == population and _reads_history(p)],
+            default=1,
+        )
 
 
 class ProjectionState(NamedTuple):
@@ -84,6 +98,8 @@ class ProjectionState(NamedTuple):
     """Largest number of spikes seen in one step beyond ``capacity`` (0: none)."""
     synapses: Any = None
     """The rule's per-synapse variables besides ``w`` (None when it has none)."""
+    delayed: delayed_events.DelayState | None = None
+    """The last steps' spikes and presynaptic variables (``ProjectionSpec.delayed``)."""
 
 
 class NetworkState(NamedTuple):
@@ -110,12 +126,18 @@ def init_state(spec: NetworkSpec, weights: tuple[Array, ...]) -> NetworkState:
     for proj, w in zip(spec.projections, weights, strict=True):
         w = jnp.asarray(w, dtype=float)
         static = proj.rule is None
+        rule = () if static else proj.rule.init(proj.n_pre_slots, proj.connectivity.n_post)
+        ring = None
+        if proj.delayed is not None:
+            capacity = min(proj.capacity, proj.connectivity.n_pre)
+            ring = delayed_events.init_state(proj.delayed, capacity, rule)
         projections.append(
             ProjectionState(
                 w=w,
-                rule=() if static else proj.rule.init(proj.n_pre_slots, proj.connectivity.n_post),
+                rule=rule,
                 overflow=jnp.zeros((), jnp.int32),
                 synapses=None if static else proj.rule.init_synapses(w),
+                delayed=ring,
             )
         )
     projections = tuple(projections)

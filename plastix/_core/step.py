@@ -26,6 +26,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool
 
 from .._backend import branch, skips_work
+from . import delayed as delayed_events
 from .events import EventBuffer, for_events, gather_events, overflow_needed
 from .spec import NetworkSpec, NetworkState, ProjectionSpec, ProjectionState
 
@@ -215,6 +216,137 @@ def plasticity(
     return ProjectionState(w[0], traces, overflow, w[1])
 
 
+def deliver_delayed(
+    proj: ProjectionSpec,
+    w: Array,
+    ring: delayed_events.DelayState,
+    history: Array,
+    step: Array,
+    loop: bool = True,
+) -> Array:
+    """Phase 1 for per-synapse delays on the event path (``plastix._core.delayed``);
+    when a spike buffer overflowed, the all-synapse path (``on_overflow="dense"``)."""
+
+    def events() -> Array:
+        return delayed_events.deliver(proj.delayed, w, ring, step, loop)
+
+    if proj.on_overflow != "dense":
+        return events()
+    conn = proj.connectivity
+    dense = lambda: conn.propagate_synapses(w, arrivals(proj, history, step))  # noqa: E731
+    return jax.lax.cond(delayed_events.incomplete(ring, step), dense, events)
+
+
+def plasticity_delayed(
+    proj: ProjectionSpec,
+    state: ProjectionState,
+    history: Array,
+    step: Array,
+    pre_spikes: Bool[Array, " n_pre"],
+    post_spikes: Bool[Array, " n_post"],
+    dt: float,
+    modulator_spikes: Bool[Array, " n_mod"] | None = None,
+    post_state: Any = None,
+    key: Array | None = None,
+    loop: bool = True,
+    delivered: Array | None = None,
+) -> ProjectionState:
+    """Phases 3 and 4 of ``plasticity`` for per-synapse delays on the event path: the
+    rule reads its presynaptic variables from the rings (a synapse's value is its
+    neuron's of ``d`` steps ago, see ``plastix._core.delayed``); this step's presynaptic
+    spikes then enter the neurons' variables and the rings."""
+    rule, conn, index = proj.rule, proj.connectivity, proj.delayed
+    ring = state.delayed
+    traces = rule.observe(rule.decay(state.rule, dt), post_state)
+    overflow = state.overflow
+    slots = delayed_events.slots_now(index, step)
+    w = state.w if state.synapses is None else (state.w, state.synapses)
+
+    def masked(values: Any, selected: Array, update: Any) -> Any:
+        """``update`` on the ``selected`` synapses, every synapse at once."""
+        return conn.apply_masked(values, selected, lambda v, pre, post, syn: update(v, slots, post))
+
+    # on_pre: the arrived synapses, reading the presynaptic variables before the arrival.
+    before = delayed_events.lagged(index, traces, ring.before)
+
+    def on_pre(v: Any, pre: Array, post: Array) -> Any:
+        return rule.on_pre(before, v, pre, post)
+
+    def pre_events() -> Any:
+        return delayed_events.apply_arrivals(index, w, ring, step, on_pre, loop, after=delivered)
+
+    if proj.on_overflow == "dense":
+        w = jax.lax.cond(
+            delayed_events.incomplete(ring, step),
+            lambda: masked(w, _fired(arrivals(proj, history, step)), on_pre),
+            pre_events,
+        )
+    else:
+        w = pre_events()
+    # on_post: the synapses of the postsynaptic neurons that spiked, reading the
+    # presynaptic variables after the arrivals (an arrival precedes a post spike).
+    after = delayed_events.lagged(index, traces, ring.after)
+
+    def on_post(v: Any, pre: Array, post: Array) -> Any:
+        return rule.on_post(after, v, pre, post)
+
+    if proj.post_capacity is None:
+        w = branch(
+            jnp.any(post_spikes),
+            lambda v: masked(v, conn.post_selected(_fired(post_spikes)), on_post),
+            lambda v: v,
+            w,
+        )
+    else:
+        post_buffer = gather_events(post_spikes, buffer_size(proj.post_capacity, post_spikes.size))
+        if proj.on_overflow == "error":
+            overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
+        w = _with_fallback(
+            proj,
+            post_buffer,
+            lambda: delayed_events.apply_post_events(
+                index, w, post_buffer, step, on_post, loop, after=delivered
+            ),
+            lambda: masked(w, conn.post_selected(_fired(post_spikes)), on_post),
+        )
+    traces = rule.increment_post(traces, post_spikes)
+    if rule.clock_driven:  # all synapses (absent ones of a masked Dense left alone)
+        _, post, _ = conn.synapse_indices()
+        post = jnp.broadcast_to(post, conn.synapse_shape)
+        exists = conn.exists()
+        if exists is not None:
+            post = jnp.where(exists, post, conn.n_post)
+        if key is None:
+            key = jax.random.key(0)
+        current = delayed_events.lagged(index, traces, ring.after)
+        updated = rule.update(current, w, slots, post, dt, key)
+        if exists is not None:
+            updated = jax.tree_util.tree_map(
+                lambda new, old: jnp.where(exists, new, old), updated, w
+            )
+        w = updated
+    if modulator_spikes is not None:
+        traces = rule.modulate(traces, modulator_spikes)
+    # This step's presynaptic spikes: into the neurons' variables, then the rings.
+    incremented = rule.increment_pre(traces, pre_spikes)
+    ring = delayed_events.push_rings(
+        ring,
+        step,
+        delayed_events.pre_values(index, traces),
+        delayed_events.pre_values(index, incremented),
+        order=_order_token(w),
+    )
+    capacity = buffer_size(proj.capacity, pre_spikes.size)
+    ring, needed = delayed_events.schedule(
+        index, ring, step, pre_spikes, capacity, loop, after=_order_token(w)
+    )
+    if proj.on_overflow == "error":
+        overflow = jnp.maximum(overflow, needed)
+    if state.synapses is None:
+        return ProjectionState(w, incremented, overflow, None, ring)
+    return ProjectionState(w[0], incremented, overflow, w[1], ring)
+
+
 def rule_key(key: Array, projection: int, step: Array) -> Array:
     """The random key of a projection's rule in one step (independent of chunking)."""
     rules = jax.random.fold_in(key, 0x7FFFFFFF)  # apart from the populations' keys
@@ -279,6 +411,52 @@ def push_history(
     return tuple(new)
 
 
+def _advance_delayed(
+    spec: NetworkSpec,
+    proj: ProjectionSpec,
+    proj_state: ProjectionState,
+    state: NetworkState,
+    spikes: list[Array],
+    pop_states: list[Any],
+    key: Array | None,
+    index: int,
+    delivered: Array,
+) -> ProjectionState:
+    """Phases 3–4 of a projection with per-synapse delays on the event path: plasticity
+    (if any), and this step's presynaptic spikes into its rings."""
+    k, history = state.step, state.history[proj.pre]
+    if proj.rule is not None:
+        return plasticity_delayed(
+            proj,
+            proj_state,
+            history,
+            k,
+            _fired(spikes[proj.pre]),
+            spikes[proj.post],
+            spec.dt,
+            None if proj.modulator is None else spikes[proj.modulator],
+            post_state=pop_states[proj.post],
+            key=None if key is None else rule_key(key, index, k),
+            loop=spec.loop_events,
+            delivered=delivered,
+        )
+    pre_spikes = _fired(spikes[proj.pre])
+    capacity = buffer_size(proj.capacity, pre_spikes.size)
+    ring, needed = delayed_events.schedule(
+        proj.delayed,
+        proj_state.delayed,
+        k,
+        pre_spikes,
+        capacity,
+        spec.loop_events,
+        after=_order_token(delivered),
+    )
+    overflow = proj_state.overflow
+    if proj.on_overflow == "error":
+        overflow = jnp.maximum(overflow, needed)
+    return proj_state._replace(delayed=ring, overflow=overflow)
+
+
 def advance(
     spec: NetworkSpec,
     state: NetworkState,
@@ -298,6 +476,16 @@ def advance(
     arrived_all, buffers, delivered, projections = [], [], [], list(state.projections)
     # 1. deliver
     for i, proj in enumerate(spec.projections):
+        if proj.delayed is not None:
+            ring, history = projections[i].delayed, state.history[proj.pre]
+            delivered.append(
+                deliver_delayed(proj, projections[i].w, ring, history, k, spec.loop_events)
+            )
+            target = inputs[proj.post]
+            target[proj.receptor] = target[proj.receptor] + delivered[-1]
+            arrived_all.append(None)
+            buffers.append(None)
+            continue
         arrived = arrivals(proj, state.history[proj.pre], k)
         buffer = None
         if proj.capacity is not None and not proj.per_synapse_delays:
@@ -330,7 +518,11 @@ def advance(
         spikes.append(s)
     # 3.–4. plasticity and traces
     for i, proj in enumerate(spec.projections):
-        if proj.rule is not None:
+        if proj.delayed is not None:
+            projections[i] = _advance_delayed(
+                spec, proj, projections[i], state, spikes, pop_states, key, i, delivered[i]
+            )
+        elif proj.rule is not None:
             modulator = None if proj.modulator is None else spikes[proj.modulator]
             projections[i] = plasticity(
                 proj,

@@ -147,6 +147,13 @@ class Partition:
                     f"neuromodulator population every step; sharded runs do not support "
                     f"modulated rules yet (run it on one device)."
                 )
+            if proj.delayed is not None:
+                raise ValueError(
+                    f"Network.run: projection {proj.name!r} has per-synapse delays on the "
+                    f"event path (capacity={proj.capacity}); sharded runs keep per-synapse "
+                    f"delays on the all-synapse path: build it with capacity=None (or "
+                    f"capacity=(None, {proj.post_capacity})), or run it on one device."
+                )
             conn = proj.connectivity
             if isinstance(conn, AbstractSparse):
                 synapses = SynapseList(np.asarray(conn.post), self.blocks[proj.post])

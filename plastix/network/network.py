@@ -13,6 +13,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._checks import check_positive
+from .._core.delayed import build_index as build_delay_index
+from .._core.delayed import unsupported as unsupported_delayed
 from .._core.recording import Recording
 from .._core.simulate import simulate
 from .._core.spec import (
@@ -206,6 +208,15 @@ class Network:
                         f"{type(proj.rule).__name__} learns from spikes; use a rate-based "
                         f"rule (Oja, BCM) or a spiking population."
                     )
+            delay_index = None
+            conn, pre_model = proj.connectivity, proj.pre.model
+            if (
+                delays is not None
+                and pre_capacity is not None
+                and not (pre_model.emits_rates or pre_model.emits_float)
+                and unsupported_delayed(proj.rule, conn.n_pre, conn.n_post) is None
+            ):
+                delay_index = build_delay_index(proj.connectivity, delays, max_delay, proj.rule)
             projections.append(
                 ProjectionSpec(
                     name=proj.name,
@@ -221,6 +232,7 @@ class Network:
                     post_capacity=post_capacity,
                     on_overflow=proj.on_overflow,
                     modulator=None if proj.modulator is None else pop_index[id(proj.modulator)],
+                    delayed=delay_index,
                 )
             )
         self.spec = NetworkSpec(self.dt, tuple(populations), tuple(projections))

@@ -91,6 +91,12 @@ class AbstractRule(eqx.Module):
     clock_driven: ClassVar[bool] = False
     """Whether the rule also updates every synapse at every step (``update``)."""
 
+    pre_state_shifts: ClassVar[bool] = False
+    """Whether the rule's presynaptic variables (its state per presynaptic slot) change
+    only by ``decay`` and ``increment_pre`` and start at zero: a synapse of delay ``d``
+    then sees its neuron's values of ``d`` steps ago, so with per-synapse delays they are
+    kept per neuron (``plastix._core.delayed``) and the event path serves the projection."""
+
     accepts_rates: ClassVar[bool] = False
     """Whether the rule may run on a projection from or to a population that emits rates
     (its values then replace spikes in ``increment_pre``/``increment_post``, and

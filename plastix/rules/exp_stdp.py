@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -51,6 +51,8 @@ class ExpSTDP(AbstractRule):
     References:
         Diehl & Cook (2015), Front. Comput. Neurosci. 9:99. ngc-learn ``ExpSTDPSynapse``.
     """
+
+    pre_state_shifts: ClassVar[bool] = True
 
     tau_plus: Array
     tau_minus: Array

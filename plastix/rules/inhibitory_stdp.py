@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -45,6 +45,8 @@ class InhibitorySTDP(AbstractRule):
     References:
         Vogels, Sprekeler, Zenke, Clopath & Gerstner (2011), Science 334:1569.
     """
+
+    pre_state_shifts: ClassVar[bool] = True
 
     tau: Array
     eta: Array

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import equinox as eqx
 import jax
@@ -135,6 +135,8 @@ class PairSTDP(AbstractRule):
         Sompolinsky (2003), J. Neurosci. 23:3697. Morrison, Diesmann & Gerstner (2008),
         Biol. Cybern. 98:459.
     """
+
+    pre_state_shifts: ClassVar[bool] = True
 
     tau_plus: Array
     tau_minus: Array

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -90,6 +90,8 @@ class TripletSTDP(AbstractRule):
     References:
         Pfister & Gerstner (2006), J. Neurosci. 26:9673.
     """
+
+    pre_state_shifts: ClassVar[bool] = True
 
     tau_plus: Array
     tau_minus: Array
