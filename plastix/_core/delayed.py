@@ -38,6 +38,10 @@ _SCHEDULE_BLOCK = 16
 spikes × delays (~3 ns per entry on a CPU), so rounds stay small."""
 
 
+_LIST_BLOCK = 256
+"""Fewest entries per round of the walks over an arrival list (``_list_block``)."""
+
+
 def _ints(values: np.ndarray) -> Array:
     """An index array as int32 (int64 only when the values need it)."""
     big = values.size and int(values.max()) >= np.iinfo(np.int32).max
@@ -249,10 +253,19 @@ def _arrived(
     and ring slot of entries ``k`` of step ``step``'s arrival list."""
     row = _row(state, step)
     used = k < state.filled[row]
-    position = state.scheduled.at[row, k].get(mode="clip")
+    size = state.scheduled.shape[1]
+    position = state.scheduled.reshape(-1).at[row * size + k].get(mode="clip")
     syn = jnp.where(used, index.by_pre_syn.at[position].get(mode="clip"), index.n_flat)
     post = jnp.where(used, index.by_pre_post.at[position].get(mode="clip"), index.n_post)
     return syn, post, _now(index, index.by_pre_lag.at[position].get(mode="clip"), step)
+
+
+def _list_block(index: DelayIndex, state: DelayState) -> int:
+    """Entries per round of the walks over an arrival list: rounds cost ~8 kernels, so
+    a list expected to be long (the spike capacity times the synapses per neuron) is
+    walked in rounds of up to 2048 entries instead of 256."""
+    capacity = state.scheduled.shape[1] // max(1, index.length * index.width)
+    return max(_LIST_BLOCK, min(8 * _LIST_BLOCK, capacity * index.max_out // 4))
 
 
 def _count(state: DelayState, step: Array) -> Int[Array, ""]:
@@ -273,7 +286,8 @@ def deliver(
 
     total = jnp.zeros(index.n_post, w.dtype)
     size = state.scheduled.shape[1]
-    return for_numbers(_count(state, step), size, add, total, loop=loop)
+    block = _list_block(index, state)
+    return for_numbers(_count(state, step), size, add, total, loop=loop, block_work=block)
 
 
 def apply_arrivals(
@@ -293,7 +307,9 @@ def apply_arrivals(
         return _apply(v, syn, fn, slot, jnp.minimum(post, index.n_post - 1))
 
     size = state.scheduled.shape[1]
-    return for_numbers(_count(state, step), size, visit, values, loop=loop, after=after)
+    block = _list_block(index, state)
+    count = _count(state, step)
+    return for_numbers(count, size, visit, values, loop=loop, after=after, block_work=block)
 
 
 def schedule(
@@ -336,8 +352,14 @@ def schedule(
         row = rows[d]
         spike = jnp.arange(ids.shape[0])[:, None]
         column = filled[row] + before[spike, d] + index.by_pre_rank.at[position].get(mode="clip")
-        column = jnp.where(inside, column, size)
-        scheduled = scheduled.at[row, column].set(position.astype(scheduled.dtype), mode="drop")
+        flat = jnp.where(inside, row * size + column, length * size)  # one index: a 2-D
+        # scatter's index pairs made XLA compute every gather above twice
+        scheduled = (
+            scheduled.reshape(-1)
+            .at[flat]
+            .set(position.astype(scheduled.dtype), mode="drop")
+            .reshape(length, size)
+        )
         filled = filled.at[rows].add(jnp.sum(counts, axis=0, dtype=filled.dtype))
         return scheduled, filled
 
