@@ -206,7 +206,19 @@ def _scan(body: Any, carry: Any, drives: Any, n_steps: int, checkpoint: bool | i
     return carry, outs
 
 
-_run_jit = eqx.filter_jit(run)
+def _run_in_place(
+    fixed: tuple[NetworkSpec, Array],
+    state: NetworkState,
+    n_steps: int,
+    recordings: tuple[Recording, ...],
+) -> tuple[NetworkState, tuple[Array, ...], dict[str, Any]]:
+    spec, key = fixed
+    return run(spec, state, key, n_steps, recordings)
+
+
+_run_jit = eqx.filter_jit(_run_in_place, donate="all-except-first")
+"""``run`` that reuses the memory of ``state`` for the new state: without it, XLA copies
+every array of the state (the weights, too) into the chunk's loop at every chunk."""
 
 
 def specialized(spec: NetworkSpec) -> NetworkSpec:
@@ -341,6 +353,10 @@ def simulate(
         start = runner.first_step
     else:
         start = int(state.step[0] if batched else state.step)
+    if runner is None and not batched and n_steps > 0:
+        # the chunks update the state in place (``_run_jit``): work on a copy, so
+        # that the caller's arrays stay valid
+        state = jax.tree_util.tree_map(jnp.copy, state)
     while done < n_steps:
         length = min(chunk_size, n_steps - done)
         first = start + done
@@ -351,7 +367,7 @@ def simulate(
                 spec, state, key, length, recordings, spec_axes
             )
         else:
-            state, records, diagnostics = _run_jit(spec, state, key, length, recordings)
+            state, records, diagnostics = _run_jit((spec, key), state, length, recordings)
         check_diagnostics(
             spec,
             diagnostics,
