@@ -278,6 +278,9 @@ def main(argv: list[str] | None = None) -> dict:
         g_max = parts["g_max"]
         checks["weights_in_bounds"] = bool(np.all((w >= 0) & (w <= g_max)))
         checks["extreme_bins_fraction"] = float(np.mean((w < 0.1 * g_max) | (w > 0.9 * g_max)))
+        if args.workload == "w2" and args.delay == "random":  # which path served the delays
+            spec = net.spec.projections[net.projections.index(syn)]
+            params["delay_path"] = "events" if spec.delayed is not None else "all-synapse"
     else:
         for name, n in (("E", parts["n_e"]), ("I", parts["n_i"])):
             mon = parts["monitors"][name]

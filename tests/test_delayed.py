@@ -148,7 +148,7 @@ def test_arrival_lists_equal_numpy_arrivals():
     pre = np.broadcast_to(np.asarray(pre), proj.connectivity.synapse_shape).reshape(-1)
     steps = np.asarray(spec.delays).reshape(-1)
     exists = np.asarray(proj.connectivity.exists()).reshape(-1)
-    schedule = jax.jit(delayed.schedule, static_argnums=(4, 5))
+    schedule = jax.jit(delayed.schedule, static_argnums=(4,))
     for k in range(60):
         row = k % index.length
         listed = np.asarray(state.scheduled[row, : int(state.filled[row])])
@@ -159,7 +159,7 @@ def test_arrival_lists_equal_numpy_arrivals():
             if exists[s] and k >= steps[s] and raster[k - steps[s], pre[s]]
         ]
         assert got == expected, k
-        state, needed = schedule(index, state, jnp.int32(k), jnp.asarray(raster[k]), 8, True)
+        state, needed = schedule(index, state, jnp.int32(k), jnp.asarray(raster[k]), True)
         assert int(needed) == 0
 
 
@@ -221,3 +221,23 @@ def test_a_restored_checkpoint_continues_bit_for_bit(tmp_path):
         jax.tree_util.tree_leaves(net.state), jax.tree_util.tree_leaves(resumed.state), strict=True
     ):
         np.testing.assert_array_equal(a, b)
+
+
+def test_lists_too_large_for_memory_keep_the_all_synapse_path():
+    """10⁶ synapses with delays up to 400 steps and a buffer of 2000 spikes: 400 lists
+    of up to 10⁶ arrivals each would take 1.6 GB, so the projection keeps one trace per
+    synapse instead; a small capacity makes the lists fit."""
+    rng = np.random.default_rng(0)
+    delays = rng.integers(1, 401, (2000, 500)) * DT
+    sizes = {}
+    for capacity in (2000, 2):
+        net = px.Network(dt=DT)
+        a = net.add(px.Population(px.PoissonInput(5.0), 2000, name="a"))
+        b = net.add(px.Population(px.LIF(), 500, name="b"))
+        net.add(px.Projection(a, b, px.all_to_all(2000, 500), stdp(), delay=delays,
+                              capacity=(capacity, None), name="ab"))  # fmt: skip
+        net.build()
+        index = net.spec.projections[0].delayed
+        sizes[capacity] = None if index is None else index.length * index.list_size
+    assert sizes[2000] is None
+    assert sizes[2] is not None and sizes[2] <= 1 << 24

@@ -99,6 +99,13 @@ class DelayIndex(eqx.Module):
     width: int = eqx.field(static=True)
     """Most synapses of one presynaptic neuron with one delay."""
     post_width: int = eqx.field(static=True)
+    capacity: int = eqx.field(static=True)
+    """Slots of the spike buffer of one step (at most ``n_pre``)."""
+    list_size: int = eqx.field(static=True)
+    """Entries of one step's arrival list: the most arrivals one step can have, the
+    smallest of ``L·capacity·width``, ``min(n_pre, L·capacity)·max_out`` (a neuron's
+    spikes of the last ``L`` steps reach each of its synapses once) and the number of
+    synapses; so a list cannot overflow unless the spike buffer does."""
     pre_leaves: tuple[bool, ...] = eqx.field(static=True)
     """Which leaves of the rule state are presynaptic variables (kept in rings)."""
     pre_ptr: Int[Array, " n_pre+1"]
@@ -120,10 +127,14 @@ class DelayIndex(eqx.Module):
 
 
 def build_index(
-    conn: AbstractConnectivity, delays: Any, length: int, rule: AbstractRule | None
+    conn: AbstractConnectivity,
+    delays: Any,
+    length: int,
+    rule: AbstractRule | None,
+    capacity: int,
 ) -> DelayIndex:
     """The index of ``conn``'s synapses with ``delays`` (steps, 1…``length``, in
-    ``synapse_shape``)."""
+    ``synapse_shape``), for spike buffers of ``capacity`` slots."""
     shape, n_pre, n_post = conn.synapse_shape, conn.n_pre, conn.n_post
     pre, post, _ = conn.synapse_indices()
     pre = np.broadcast_to(np.asarray(pre), shape).reshape(-1).astype(np.int64)
@@ -140,14 +151,19 @@ def build_index(
     post_order = keep[np.argsort(post[keep], kind="stable")]
     post_counts = np.bincount(post[keep], minlength=n_post)
     lag = ((-d) % length) * n_pre + pre
+    capacity = min(capacity, n_pre)
+    width, max_out = int(counts.max(initial=0)), int(out.max(initial=0))
+    list_size = min(length * capacity * width, min(n_pre, length * capacity) * max_out, keep.size)
     return DelayIndex(
         n_pre=n_pre,
         n_post=n_post,
         n_flat=d.size,
         length=length,
-        max_out=int(out.max(initial=0)),
-        width=int(counts.max(initial=0)),
+        max_out=max_out,
+        width=width,
         post_width=int(post_counts.max(initial=0)),
+        capacity=capacity,
+        list_size=max(1, list_size),
         pre_leaves=() if rule is None else pre_leaves(rule, n_pre, n_post),
         pre_ptr=_ints(np.concatenate([[0], np.cumsum(out)])),
         by_pre_syn=_ints(order),
@@ -161,6 +177,12 @@ def build_index(
         post_syn=_ints(post_order),
         post_lag=_ints(lag[post_order]),
     )
+
+
+def fits(index: DelayIndex) -> bool:
+    """Whether the arrival lists (``L × list_size`` int32) take at most 64 MiB, or four
+    numbers per synapse: beyond that the all-synapse path is the better trade."""
+    return index.length * index.list_size <= max(4 * index.n_flat, 1 << 24)
 
 
 class DelayState(NamedTuple):
@@ -180,19 +202,16 @@ class DelayState(NamedTuple):
     """The same after the spikes were added."""
 
 
-def init_state(index: DelayIndex, capacity: int, rule_state: Any) -> DelayState:
-    """Nothing scheduled; the rings at the initial values of the presynaptic variables.
-    A row holds at most ``L·capacity·width`` arrivals (every spike of the last ``L``
-    steps with its most synapses of one delay), so it cannot overflow."""
+def init_state(index: DelayIndex, rule_state: Any) -> DelayState:
+    """Nothing scheduled; the rings at the initial values of the presynaptic variables."""
     leaves = jax.tree_util.tree_leaves(rule_state)
     rings = tuple(
         jnp.broadcast_to(leaf, (index.length,) + leaf.shape) + jnp.zeros((), leaf.dtype)
         for leaf, is_pre in zip(leaves, index.pre_leaves, strict=True)
         if is_pre
     )
-    size = max(1, index.length * capacity * index.width)
     return DelayState(
-        jnp.zeros((index.length, size), jnp.int32),
+        jnp.zeros((index.length, index.list_size), jnp.int32),
         jnp.zeros(index.length, jnp.int32),
         jnp.zeros(index.length, bool),
         rings,
@@ -264,8 +283,7 @@ def _list_block(index: DelayIndex, state: DelayState) -> int:
     """Entries per round of the walks over an arrival list: rounds cost ~8 kernels, so
     a list expected to be long (the spike capacity times the synapses per neuron) is
     walked in rounds of up to 2048 entries instead of 256."""
-    capacity = state.scheduled.shape[1] // max(1, index.length * index.width)
-    return max(_LIST_BLOCK, min(8 * _LIST_BLOCK, capacity * index.max_out // 4))
+    return max(_LIST_BLOCK, min(8 * _LIST_BLOCK, index.capacity * index.max_out // 4))
 
 
 def _count(state: DelayState, step: Array) -> Int[Array, ""]:
@@ -317,7 +335,6 @@ def schedule(
     state: DelayState,
     step: Array,
     spikes: Bool[Array, " n_pre"],
-    capacity: int,
     loop: bool = True,
     after: Array | None = None,
 ) -> tuple[DelayState, Int[Array, ""]]:
@@ -335,7 +352,7 @@ def schedule(
     row_now = _row(state, step)
     filled = state.filled.at[row_now].set(0)
     done = state.incomplete.at[row_now].set(False)
-    buffer = gather_events(spikes, capacity)
+    buffer = gather_events(spikes, index.capacity)
     delays = jnp.arange(1, length + 1, dtype=jnp.int32)
     rows = (step + delays) % length  # the row of each delay
 

@@ -129,8 +129,7 @@ def init_state(spec: NetworkSpec, weights: tuple[Array, ...]) -> NetworkState:
         rule = () if static else proj.rule.init(proj.n_pre_slots, proj.connectivity.n_post)
         ring = None
         if proj.delayed is not None:
-            capacity = min(proj.capacity, proj.connectivity.n_pre)
-            ring = delayed_events.init_state(proj.delayed, capacity, rule)
+            ring = delayed_events.init_state(proj.delayed, rule)
         projections.append(
             ProjectionState(
                 w=w,

@@ -336,9 +336,8 @@ def plasticity_delayed(
         delayed_events.pre_values(index, incremented),
         order=_order_token(w),
     )
-    capacity = buffer_size(proj.capacity, pre_spikes.size)
     ring, needed = delayed_events.schedule(
-        index, ring, step, pre_spikes, capacity, loop, after=_order_token(w)
+        index, ring, step, pre_spikes, loop, after=_order_token(w)
     )
     if proj.on_overflow == "error":
         overflow = jnp.maximum(overflow, needed)
@@ -441,13 +440,11 @@ def _advance_delayed(
             delivered=delivered,
         )
     pre_spikes = _fired(spikes[proj.pre])
-    capacity = buffer_size(proj.capacity, pre_spikes.size)
     ring, needed = delayed_events.schedule(
         proj.delayed,
         proj_state.delayed,
         k,
         pre_spikes,
-        capacity,
         spec.loop_events,
         after=_order_token(delivered),
     )

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from .._checks import check_positive
 from .._core.delayed import build_index as build_delay_index
+from .._core.delayed import fits as delay_fits
 from .._core.delayed import unsupported as unsupported_delayed
 from .._core.recording import Recording
 from .._core.simulate import simulate
@@ -216,7 +217,9 @@ class Network:
                 and not (pre_model.emits_rates or pre_model.emits_float)
                 and unsupported_delayed(proj.rule, conn.n_pre, conn.n_post) is None
             ):
-                delay_index = build_delay_index(proj.connectivity, delays, max_delay, proj.rule)
+                delay_index = build_delay_index(conn, delays, max_delay, proj.rule, pre_capacity)
+                if not delay_fits(delay_index):
+                    delay_index = None
             projections.append(
                 ProjectionSpec(
                     name=proj.name,
