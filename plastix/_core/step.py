@@ -172,48 +172,66 @@ def plasticity(
     pre_spikes = arrived.reshape(-1) if per_synapse else arrived
     traces = rule.increment_pre(traces, pre_spikes)
     # on_post: the synapses of the postsynaptic neurons that spiked.
-    if rates[1]:
-        pass
-    elif proj.post_capacity is None:
-        w = branch(
-            jnp.any(post_spikes),
-            lambda w: conn.apply_masked(w, conn.post_selected(_fired(post_spikes)), on_post),
-            lambda w: w,
-            w,
-        )
-    else:
-        post_buffer = gather_events(post_spikes, buffer_size(proj.post_capacity, post_spikes.size))
-        if proj.on_overflow == "error":
-            overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
-        w = _with_fallback(
+    if not rates[1]:
+        w, overflow = _post_phase(
             proj,
-            post_buffer,
-            walk(w, post_buffer, conn.n_post, post_width, conn.apply_post_events, on_post),
-            lambda: conn.apply_masked(w, conn.post_selected(_fired(post_spikes)), on_post),
+            w,
+            post_spikes,
+            overflow,
+            lambda v: conn.apply_masked(v, conn.post_selected(_fired(post_spikes)), on_post),
+            lambda v, buffer: walk(
+                v, buffer, conn.n_post, post_width, conn.apply_post_events, on_post
+            )(),
         )
     traces = rule.increment_post(traces, post_spikes)
-    if rule.clock_driven:  # all synapses (absent ones of a masked Dense left alone)
-        pre, post, _ = conn.synapse_indices()
+    if rule.clock_driven:
+        pre, _, _ = conn.synapse_indices()
         if per_synapse:
             pre = jnp.arange(proj.n_pre_slots).reshape(conn.synapse_shape)
-        pre = jnp.broadcast_to(pre, conn.synapse_shape)
-        post = jnp.broadcast_to(post, conn.synapse_shape)
-        exists = conn.exists()
-        if exists is not None:
-            post = jnp.where(exists, post, conn.n_post)
-        if key is None:
-            key = jax.random.key(0)
-        updated = rule.update(traces, w, pre, post, dt, key)
-        if exists is not None:
-            updated = jax.tree_util.tree_map(
-                lambda new, old: jnp.where(exists, new, old), updated, w
-            )
-        w = updated
+        w = _clock_update(proj, traces, w, pre, dt, key)
     if modulator_spikes is not None:
         traces = rule.modulate(traces, modulator_spikes)
     if state.synapses is None:
         return ProjectionState(w, traces, overflow)
     return ProjectionState(w[0], traces, overflow, w[1])
+
+
+def _post_phase(
+    proj: ProjectionSpec,
+    w: Any,
+    post_spikes: Array,
+    overflow: Array,
+    masked: Any,
+    events: Any,
+) -> tuple[Any, Array]:
+    """``on_post`` on the synapses of the postsynaptic neurons that spiked: every synapse
+    through ``masked(w)`` (skipped in steps without a spike) when the projection has no
+    postsynaptic buffer, else ``events(w, buffer)`` (``masked`` when it overflowed and
+    ``on_overflow="dense"``). Returns the values and the overflow count."""
+    if proj.post_capacity is None:
+        return branch(jnp.any(post_spikes), masked, lambda v: v, w), overflow
+    buffer = gather_events(post_spikes, buffer_size(proj.post_capacity, post_spikes.size))
+    if proj.on_overflow == "error":
+        overflow = jnp.maximum(overflow, overflow_needed(buffer))
+    return _with_fallback(proj, buffer, lambda: events(w, buffer), lambda: masked(w)), overflow
+
+
+def _clock_update(
+    proj: ProjectionSpec, traces: Any, w: Any, pre: Array, dt: float, key: Array | None
+) -> Any:
+    """A clock-driven rule's update of every synapse; ``pre`` holds their presynaptic
+    slots. Absent synapses of a masked ``Dense`` are left alone."""
+    conn = proj.connectivity
+    _, post, _ = conn.synapse_indices()
+    pre = jnp.broadcast_to(pre, conn.synapse_shape)
+    post = jnp.broadcast_to(post, conn.synapse_shape)
+    exists = conn.exists()
+    if exists is not None:
+        post = jnp.where(exists, post, conn.n_post)
+    updated = proj.rule.update(traces, w, pre, post, dt, jax.random.key(0) if key is None else key)
+    if exists is None:
+        return updated
+    return jax.tree_util.tree_map(lambda new, old: jnp.where(exists, new, old), updated, w)
 
 
 def deliver_delayed(
@@ -290,41 +308,20 @@ def plasticity_delayed(
     def on_post(v: Any, pre: Array, post: Array) -> Any:
         return rule.on_post(after, v, pre, post)
 
-    if proj.post_capacity is None:
-        w = branch(
-            jnp.any(post_spikes),
-            lambda v: masked(v, conn.post_selected(_fired(post_spikes)), on_post),
-            lambda v: v,
-            w,
-        )
-    else:
-        post_buffer = gather_events(post_spikes, buffer_size(proj.post_capacity, post_spikes.size))
-        if proj.on_overflow == "error":
-            overflow = jnp.maximum(overflow, overflow_needed(post_buffer))
-        w = _with_fallback(
-            proj,
-            post_buffer,
-            lambda: delayed_events.apply_post_events(
-                index, w, post_buffer, step, on_post, loop, after=delivered
-            ),
-            lambda: masked(w, conn.post_selected(_fired(post_spikes)), on_post),
-        )
+    w, overflow = _post_phase(
+        proj,
+        w,
+        post_spikes,
+        overflow,
+        lambda v: masked(v, conn.post_selected(_fired(post_spikes)), on_post),
+        lambda v, buffer: delayed_events.apply_post_events(
+            index, v, buffer, step, on_post, loop, after=delivered
+        ),
+    )
     traces = rule.increment_post(traces, post_spikes)
-    if rule.clock_driven:  # all synapses (absent ones of a masked Dense left alone)
-        _, post, _ = conn.synapse_indices()
-        post = jnp.broadcast_to(post, conn.synapse_shape)
-        exists = conn.exists()
-        if exists is not None:
-            post = jnp.where(exists, post, conn.n_post)
-        if key is None:
-            key = jax.random.key(0)
+    if rule.clock_driven:
         current = delayed_events.lagged(index, traces, ring.after)
-        updated = rule.update(current, w, slots, post, dt, key)
-        if exists is not None:
-            updated = jax.tree_util.tree_map(
-                lambda new, old: jnp.where(exists, new, old), updated, w
-            )
-        w = updated
+        w = _clock_update(proj, current, w, slots, dt, key)
     if modulator_spikes is not None:
         traces = rule.modulate(traces, modulator_spikes)
     # This step's presynaptic spikes: into the neurons' variables, then the rings.
