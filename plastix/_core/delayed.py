@@ -1,11 +1,11 @@
-"""Per-synapse delays on the event path: synapses indexed by (delay, presynaptic neuron).
+"""Per-synapse delays on the event path: each spike's synapses scheduled by delay.
 
 A spike of presynaptic neuron ``p`` in step ``k`` reaches its synapses of delay ``d``
-(steps) in step ``k + d``. The projection keeps the event buffers of its presynaptic
-population's last ``L`` steps (``L``: the longest delay); in step ``t`` the arrivals are
-the synapses of segment ``(d, p)`` for every spike ``p`` of step ``t − d``, ``d = 1…L``.
-Both delivery and ``on_pre`` then cost per synaptic event, not per synapse, as with a
-homogeneous delay.
+(steps) in step ``k + d``. When ``p`` spikes, its synapses (stored by neuron, then
+delay) are written into the arrival lists of the steps they reach: ``L`` lists, one per
+step ahead (``L``: the longest delay), row ``k mod L`` for step ``k``. Each step then
+delivers and runs ``on_pre`` over its own list only, so the work follows the synaptic
+events, not the number of synapses (``schedule``, ``deliver``, ``apply_arrivals``).
 
 A rule's presynaptic variables (its traces per presynaptic slot) that change only by
 ``decay`` and ``increment_pre`` are a function of the spike train; a synapse of delay
