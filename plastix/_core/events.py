@@ -54,9 +54,7 @@ def _first_spikes(spikes: Bool[Array, " n"], k: int) -> tuple[Int[Array, " k"], 
     """
     n = spikes.shape[0]
     n_words = -(-n // _WORD)
-    bits = jnp.pad(spikes.astype(bool), (0, n_words * _WORD - n)).reshape(n_words, _WORD)
-    shifts = jnp.arange(_WORD, dtype=jnp.uint32)
-    words = jnp.sum(bits.astype(jnp.uint32) << shifts, axis=1, dtype=jnp.uint32)
+    words = _packed(spikes.astype(bool))
     counts = jax.lax.population_count(words).astype(jnp.int32)
     upto = jnp.cumsum(counts, dtype=jnp.int32)  # upto[i]: spikes in words 0..i
     wanted = jnp.arange(1, k + 1, dtype=jnp.int32)
@@ -72,6 +70,22 @@ def _first_spikes(spikes: Bool[Array, " n"], k: int) -> tuple[Int[Array, " k"], 
         rank = rank - jnp.where(above, below, 0)
     count = upto[-1]
     return jnp.where(wanted <= count, word * _WORD + position, n), count
+
+
+def _packed(spikes: Bool[Array, " n"]) -> Array:
+    """The spikes as ``uint32`` words, 32 to a word (bit ``j`` of word ``i``: unit
+    ``32·i + j``). The whole words and the last, partial one are packed apart: padding
+    the spikes to whole words first made XLA pack a row read at a step-dependent offset
+    (a delay's history row) 4x slower on a CPU (3.3 instead of 0.8 us for 3162 units)."""
+    n = spikes.shape[0]
+    full = n // _WORD
+    shifts = jnp.arange(_WORD, dtype=jnp.uint32)
+    head = spikes[: full * _WORD].reshape(full, _WORD).astype(jnp.uint32)
+    words = jnp.sum(head << shifts, axis=1, dtype=jnp.uint32)
+    if n == full * _WORD:
+        return words
+    tail = spikes[full * _WORD :].astype(jnp.uint32) << shifts[: n - full * _WORD]
+    return jnp.concatenate([words, jnp.sum(tail, dtype=jnp.uint32)[None]])
 
 
 def gather_events(spikes: Bool[Array, " n"], capacity: int) -> EventBuffer:
