@@ -37,7 +37,10 @@ class Projection:
             event-driven path, or None for the all-synapse path; a pair
             ``(pre, post)`` sizes the two sides apart (None on a side: all synapses
             there), e.g. ``(64, None)`` when few of many inputs spike each step but the
-            few postsynaptic neurons each have many synapses.
+            few postsynaptic neurons each have many synapses. With per-synapse delays a
+            presynaptic capacity schedules each spike's synapses into the steps they
+            reach (for rules that declare ``pre_state_shifts``; see
+            ``docs/performance.md``).
         on_overflow: ``"error"`` (raise after the chunk) or ``"dense"`` (take the
             all-synapse path in a step whose spikes do not fit).
         name: a name for messages and results (default ``proj<i>``).
