@@ -241,3 +241,20 @@ def test_lists_too_large_for_memory_keep_the_all_synapse_path():
         sizes[capacity] = None if index is None else index.length * index.list_size
     assert sizes[2000] is None
     assert sizes[2] is not None and sizes[2] <= 1 << 24
+
+
+def test_an_ensemble_equals_its_instances_run_alone():
+    """Under vmap (an Ensemble processes every slot at once) the event path gives each
+    instance the result of its network run alone."""
+    net, proj, _ = build(stdp(), "csr")
+    ens = px.Ensemble(net, seeds=[3, 8])
+    assert ens.spec.projections[0].delayed is not None
+    ens.run(STEPS * DT / 2, progress=False)
+    alone, proj_alone, monitors = build(stdp(), "csr")
+    alone.seed = 8
+    alone.run(STEPS * DT / 2, chunk_size=STEPS, progress=False)
+    np.testing.assert_allclose(
+        ens.weights(proj)[1], np.asarray(proj.connectivity.to_dense(alone.state.projections[0].w)),
+        rtol=1e-12, atol=1e-12,
+    )  # fmt: skip
+    assert not np.allclose(ens.weights(proj)[0], ens.weights(proj)[1])
