@@ -30,8 +30,10 @@ import numpy as np
 from jaxtyping import Array, Bool, Int
 
 from ..connectivity._base import AbstractConnectivity
+from ..connectivity._sparse import positions, window
 from ..rules._base import AbstractRule
 from .events import EventBuffer, for_events, for_numbers, gather_events, overflow_needed
+from .leaves import leaf_kinds
 
 _SCHEDULE_BLOCK = 16
 """Spikes per round of ``schedule``'s walk: a round takes a cumulative sum over its
@@ -50,13 +52,9 @@ def _ints(values: np.ndarray) -> Array:
 
 def pre_leaves(rule: AbstractRule, n_pre: int, n_post: int) -> tuple[bool, ...]:
     """Per leaf of ``rule.init(n_pre, n_post)``: whether its first axis is the
-    presynaptic slot (found by growing ``n_pre``)."""
-    base = jax.tree_util.tree_leaves(jax.eval_shape(lambda: rule.init(n_pre, n_post)))
-    grown = jax.tree_util.tree_leaves(jax.eval_shape(lambda: rule.init(n_pre + 1, n_post)))
-    return tuple(
-        bool(a.ndim and b.shape[0] == a.shape[0] + 1 and a.shape[1:] == b.shape[1:])
-        for a, b in zip(base, grown, strict=True)
-    )
+    presynaptic slot (and no other axis follows a size). Raises ValueError for a leaf
+    with several such axes."""
+    return tuple(kind == (0, 0) for kind in leaf_kinds(rule.init, (n_pre, n_post)))
 
 
 def unsupported(rule: AbstractRule | None, n_pre: int, n_post: int) -> str | None:
@@ -68,9 +66,12 @@ def unsupported(rule: AbstractRule | None, n_pre: int, n_post: int) -> str | Non
         return f"rule {name} scales transmission (short-term plasticity)"
     if not rule.pre_state_shifts:
         return f"rule {name} does not declare pre_state_shifts"
-    state = rule.init(n_pre, n_post)
-    leaves = jax.tree_util.tree_leaves(state)
-    for leaf, is_pre in zip(leaves, pre_leaves(rule, n_pre, n_post), strict=True):
+    try:
+        kinds = pre_leaves(rule, n_pre, n_post)
+    except ValueError as error:
+        return f"rule {name}: {error}"
+    leaves = jax.tree_util.tree_leaves(rule.init(n_pre, n_post))
+    for leaf, is_pre in zip(leaves, kinds, strict=True):
         if is_pre and bool(jnp.any(leaf != 0)):
             return f"rule {name} starts a presynaptic variable at a nonzero value"
     return None
@@ -279,7 +280,7 @@ def _arrived(
     return syn, post, _now(index, index.by_pre_lag.at[position].get(mode="clip"), step)
 
 
-def _list_block(index: DelayIndex, state: DelayState) -> int:
+def _list_block(index: DelayIndex) -> int:
     """Entries per round of the walks over an arrival list: rounds cost ~8 kernels, so
     a list expected to be long (the spike capacity times the synapses per neuron) is
     walked in rounds of up to 2048 entries instead of 256."""
@@ -304,7 +305,7 @@ def deliver(
 
     total = jnp.zeros(index.n_post, w.dtype)
     size = state.scheduled.shape[1]
-    block = _list_block(index, state)
+    block = _list_block(index)
     return for_numbers(_count(state, step), size, add, total, loop=loop, block_work=block)
 
 
@@ -325,7 +326,7 @@ def apply_arrivals(
         return _apply(v, syn, fn, slot, jnp.minimum(post, index.n_post - 1))
 
     size = state.scheduled.shape[1]
-    block = _list_block(index, state)
+    block = _list_block(index)
     count = _count(state, step)
     return for_numbers(count, size, visit, values, loop=loop, after=after, block_work=block)
 
@@ -360,11 +361,7 @@ def schedule(
         scheduled, filled = carry
         counts = index.counts.at[ids].get(mode="fill", fill_value=0)  # [k, L] by delay
         before = jnp.cumsum(counts, axis=0) - counts  # earlier spikes of this block
-        start = index.pre_ptr.at[ids].get(mode="fill", fill_value=0)
-        stop = index.pre_ptr.at[ids + 1].get(mode="fill", fill_value=0)
-        lane = jnp.arange(max(index.max_out, 1), dtype=start.dtype)
-        position = start[:, None] + lane[None, :]
-        inside = lane[None, :] < (stop - start)[:, None]
+        position, inside = positions(index.pre_ptr, ids, max(index.max_out, 1))
         d = index.by_pre_delay.at[position].get(mode="fill", fill_value=1) - 1
         row = rows[d]
         spike = jnp.arange(ids.shape[0])[:, None]
@@ -396,19 +393,6 @@ def schedule(
     )
 
 
-def _window(
-    ptr: Array, members: Array, groups: Array, width: int, n_flat: int
-) -> tuple[Array, Array]:
-    """Flat synapse ids ``[k, width]`` of ``groups`` in the index ``ptr``/``members``
-    (``n_flat`` in unused slots) and the slots' positions in the index."""
-    start = ptr.at[groups].get(mode="fill", fill_value=0)
-    stop = ptr.at[groups + 1].get(mode="fill", fill_value=0)
-    lane = jnp.arange(width, dtype=start.dtype)
-    position = start[:, None] + lane[None, :]
-    syn = members.at[position].get(mode="fill", fill_value=0)
-    return jnp.where(lane[None, :] < (stop - start)[:, None], syn, n_flat), position
-
-
 def apply_post_events(
     index: DelayIndex,
     values: Any,
@@ -422,7 +406,7 @@ def apply_post_events(
     ``buffer`` (``on_post``)."""
 
     def visit(v: Any, ids: Array) -> Any:
-        syn, position = _window(index.post_ptr, index.post_syn, ids, index.post_width, index.n_flat)
+        syn, position = window(index.post_ptr, index.post_syn, ids, index.post_width, index.n_flat)
         pre = _now(index, index.post_lag.at[position].get(mode="clip"), step)
         post = jnp.broadcast_to(jnp.clip(ids, 0, index.n_post - 1)[:, None], syn.shape)
         return _apply(v, syn, fn, pre, post)

@@ -145,11 +145,18 @@ def for_events(
     pad = n_blocks * block - capacity
     ids = jnp.pad(buffer.ids, (0, pad), constant_values=fill)
     aligned = tuple(jnp.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1)) for a in aligned)
-    used = jnp.minimum(buffer.count, capacity)
-    if after is not None:
-        used = jnp.where(jnp.isnan(after.reshape(-1)[0]), capacity, used)
+    used = _used(buffer.count, capacity, after)
     round_fn, consts = _hoisted(fn, carry, ids[:block], *(a[:block] for a in aligned))
     return _walk(round_fn, block, n_blocks, carry, ids, aligned, used, consts)
+
+
+def _used(count: Array, size: int, after: Array | None) -> Array:
+    """Slots the walk must visit: ``count`` (at most ``size``), made to depend on
+    ``after`` (all slots if ``after[0]`` is NaN; see ``for_events``)."""
+    used = jnp.minimum(count, size)
+    if after is None:
+        return used
+    return jnp.where(jnp.isnan(after.reshape(-1)[0]), size, used)
 
 
 def _hoisted(fn: Callable[..., Any], *example: Any) -> tuple[Callable[..., Any], tuple]:
@@ -191,9 +198,7 @@ def for_numbers(
     if not (loop and skips_work()):
         return fn(carry, jnp.arange(size, dtype=jnp.int32))
     block = min(size, max(1, block_work // max(width, 1)))
-    used = jnp.minimum(count, size)
-    if after is not None:
-        used = jnp.where(jnp.isnan(after.reshape(-1)[0]), size, used)
+    used = _used(count, size, after)
     round_fn, consts = _hoisted(fn, carry, jnp.arange(block, dtype=jnp.int32))
     return _walk(round_fn, block, -(-size // block), carry, None, (), used, consts)
 

@@ -324,7 +324,8 @@ def plasticity_delayed(
         w = _clock_update(proj, current, w, slots, dt, key)
     if modulator_spikes is not None:
         traces = rule.modulate(traces, modulator_spikes)
-    # This step's presynaptic spikes: into the neurons' variables, then the rings.
+    # This step's presynaptic spikes: into the neurons' variables and the rings (the
+    # caller schedules their synapses).
     incremented = rule.increment_pre(traces, pre_spikes)
     ring = delayed_events.push_rings(
         ring,
@@ -333,11 +334,6 @@ def plasticity_delayed(
         delayed_events.pre_values(index, incremented),
         order=_order_token(w),
     )
-    ring, needed = delayed_events.schedule(
-        index, ring, step, pre_spikes, loop, after=_order_token(w)
-    )
-    if proj.on_overflow == "error":
-        overflow = jnp.maximum(overflow, needed)
     if state.synapses is None:
         return ProjectionState(w, incremented, overflow, None, ring)
     return ProjectionState(w[0], incremented, overflow, w[1], ring)
@@ -419,15 +415,15 @@ def _advance_delayed(
     delivered: Array,
 ) -> ProjectionState:
     """Phases 3–4 of a projection with per-synapse delays on the event path: plasticity
-    (if any), and this step's presynaptic spikes into its rings."""
-    k, history = state.step, state.history[proj.pre]
+    (if any), then this step's presynaptic spikes scheduled into the arrival lists."""
+    k, pre_spikes = state.step, _fired(spikes[proj.pre])
     if proj.rule is not None:
-        return plasticity_delayed(
+        proj_state = plasticity_delayed(
             proj,
             proj_state,
-            history,
+            state.history[proj.pre],
             k,
-            _fired(spikes[proj.pre]),
+            pre_spikes,
             spikes[proj.post],
             spec.dt,
             None if proj.modulator is None else spikes[proj.modulator],
@@ -436,14 +432,14 @@ def _advance_delayed(
             loop=spec.loop_events,
             delivered=delivered,
         )
-    pre_spikes = _fired(spikes[proj.pre])
+    # after delivery's and on_pre's reads of the lists (on_pre updated the weights)
     ring, needed = delayed_events.schedule(
         proj.delayed,
         proj_state.delayed,
         k,
         pre_spikes,
         spec.loop_events,
-        after=_order_token(delivered),
+        after=_order_token((delivered, proj_state.w)),
     )
     overflow = proj_state.overflow
     if proj.on_overflow == "error":

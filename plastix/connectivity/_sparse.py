@@ -29,6 +29,26 @@ def _index(groups: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, int]:
     return ptr, perm, int(counts.max(initial=0))
 
 
+def positions(ptr: Array, groups: Array, width: int) -> tuple[Array, Array]:
+    """Positions ``[k, width]`` in an index ``ptr`` (group ``i`` owns positions
+    ``ptr[i]:ptr[i+1]``) of the members of ``groups``, and which slots are theirs (groups
+    out of range own none)."""
+    start = ptr.at[groups].get(mode="fill", fill_value=0)
+    stop = ptr.at[groups + 1].get(mode="fill", fill_value=0)
+    lane = jnp.arange(width, dtype=start.dtype)
+    return start[:, None] + lane[None, :], lane[None, :] < (stop - start)[:, None]
+
+
+def window(
+    ptr: Array, members: Array, groups: Array, width: int, missing: int
+) -> tuple[Array, Array]:
+    """The members ``[k, width]`` of ``groups`` in the index ``ptr``/``members``
+    (``missing`` in unused slots) and the slots' positions in the index."""
+    position, inside = positions(ptr, groups, width)
+    found = members.at[position].get(mode="fill", fill_value=0)
+    return jnp.where(inside, found, missing), position
+
+
 class AbstractSparse(AbstractConnectivity):
     """A list of synapses ``(pre[s], post[s])`` with indices for both event directions."""
 
@@ -106,12 +126,7 @@ class AbstractSparse(AbstractConnectivity):
     def _gather(self, ids: Array, ptr: Array, perm: Array, width: int) -> tuple[Array, Array]:
         """Synapse ids ``[k, width]`` of the neurons ``ids`` (unused slots hold n_syn), and
         the slots' positions in the index ``ptr``/``perm``."""
-        start = ptr.at[ids].get(mode="fill", fill_value=0)
-        stop = ptr.at[ids + 1].get(mode="fill", fill_value=0)
-        slot = jnp.arange(width)
-        position = start[:, None] + slot[None, :]
-        syn = perm.at[position].get(mode="fill", fill_value=0)
-        return jnp.where(slot[None, :] < (stop - start)[:, None], syn, self.n_synapses), position
+        return window(ptr, perm, ids, width, self.n_synapses)
 
     def _apply_to(
         self,

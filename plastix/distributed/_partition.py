@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.leaves import leaf_kinds
 from .._core.recording import Recording
 from .._core.spec import NetworkSpec, NetworkState, ProjectionSpec, ProjectionState
 from ..connectivity._sparse import AbstractSparse
@@ -93,24 +94,6 @@ class SynapseList:
         return out
 
 
-def _leaf_kinds(fn: Any, sizes: tuple[int, ...]) -> list[tuple[int, int] | None]:
-    """Per leaf of ``fn(*sizes)``: ``(argument, axis)`` of the axis whose length follows
-    ``sizes[argument]``, or None when it follows none (found by growing each size)."""
-    base = jax.tree_util.tree_leaves(jax.eval_shape(lambda: fn(*sizes)))
-    kinds: list[tuple[int, int] | None] = [None] * len(base)
-    for arg in range(len(sizes)):
-        grown = list(sizes)
-        grown[arg] += 1
-        other = jax.tree_util.tree_leaves(jax.eval_shape(lambda g=tuple(grown): fn(*g)))
-        for i, (a, b) in enumerate(zip(base, other, strict=True)):
-            axes = [k for k, (x, y) in enumerate(zip(a.shape, b.shape, strict=True)) if x != y]
-            if axes:
-                if kinds[i] is not None or len(axes) > 1:
-                    raise ValueError(f"a state variable of shape {a.shape} has several axes")
-                kinds[i] = (arg, axes[0])
-    return kinds
-
-
 class Partition:
     """A network split over ``devices`` postsynaptic blocks (see the module docstring).
 
@@ -176,7 +159,7 @@ class Partition:
             kinds = []
             if proj.rule is not None:
                 try:
-                    kinds = _leaf_kinds(proj.rule.init, (proj.n_pre_slots, conn.n_post))
+                    kinds = leaf_kinds(proj.rule.init, (proj.n_pre_slots, conn.n_post))
                 except Exception as error:  # noqa: BLE001 (reported with the projection)
                     raise ValueError(
                         f"Network.run: the state of rule {type(proj.rule).__name__} of "
