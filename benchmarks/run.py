@@ -9,6 +9,9 @@ by ``benchmarks/setup_peers.sh`` under ``$PEER_VENVS``, default
 ``~/.cache/plastix-peers``). A peer that is not installed is skipped with a note. The
 table gives seconds of wall-clock run time per simulated second (compilation and network
 construction apart, in ``build s``) and each system's time as a multiple of plastix's.
+With ``--repeats N`` every measurement runs N times, the systems taking turns (plastix,
+then each peer, N rounds), and the table gives each system's median run with the range
+of all N: on a shared machine one run can be 2x slower than the next.
 Results go to ``benchmarks/results/<date>-<host>.json`` and ``.md``.
 """
 
@@ -99,6 +102,25 @@ def per_second(result: dict) -> float | None:
     return result["run_s"] / result["sim_s"]
 
 
+def median_run(results: list[dict]) -> dict:
+    """The run with the median time among ``results`` (the lower middle one for an even
+    count), with every run's seconds per simulated second in ``per_s_runs``; an error
+    when no run succeeded."""
+    timed = sorted((r for r in results if per_second(r) is not None), key=per_second)
+    if not timed:
+        return results[-1]
+    return {**timed[(len(timed) - 1) // 2], "per_s_runs": [per_second(r) for r in results]}
+
+
+def _speed_text(result: dict) -> str:
+    """``median`` or, over several runs, ``median (min–max)``."""
+    speed = per_second(result)
+    runs = [r for r in result.get("per_s_runs", []) if r is not None]
+    if len(runs) < 2:
+        return f"{speed:.4g}"
+    return f"{speed:.4g} ({min(runs):.3g}–{max(runs):.3g})"
+
+
 def table(rows: list[dict]) -> str:
     lines = [
         "| workload | system | s per simulated s | × plastix | build s | checks |",
@@ -117,7 +139,7 @@ def table(rows: list[dict]) -> str:
                 for k, v in result.get("checks", {}).items()
             )
             lines.append(
-                f"| {row['label']} | {system} | {speed:.4g} | {ratio} | "
+                f"| {row['label']} | {system} | {_speed_text(result)} | {ratio} | "
                 f"{result.get('build_s', float('nan')):.1f} | {checks} |"
             )
     return "\n".join(lines)
@@ -129,6 +151,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peers", nargs="*", default=list(PEERS))
     parser.add_argument("--quick", action="store_true", help="short runs (minutes in all)")
     parser.add_argument("--timeout", type=float, default=1200.0, help="per run [s]")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="runs of each measurement, systems taking turns; the table gives medians",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument(
         "--plastix-cores",
@@ -137,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
         help="CPU cores plastix may use (default 1: the peers run on one thread; 0: all)",
     )
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1, got {args.repeats}")
 
     notes: list[str] = []
     for peer in args.peers:
@@ -148,11 +178,14 @@ def main(argv: list[str] | None = None) -> None:
     for config in configurations(args.workloads, args.quick):
         row = {"label": label(config), "config": config, "systems": {}}
         print(f"== {row['label']}", flush=True)
-        row["systems"]["plastix"] = _run(plastix_command(config, args.plastix_cores), args.timeout)
-        for peer in args.peers:
-            command = peer_command(peer, config)
-            if command is not None:
-                row["systems"][peer] = _run(command, args.timeout, peer_env(peer))
+        runs: dict[str, list[dict]] = {"plastix": []}
+        for _ in range(args.repeats):  # the systems take turns: drift hits them alike
+            runs["plastix"].append(_run(plastix_command(config, args.plastix_cores), args.timeout))
+            for peer in args.peers:
+                command = peer_command(peer, config)
+                if command is not None:
+                    runs.setdefault(peer, []).append(_run(command, args.timeout, peer_env(peer)))
+        row["systems"] = {system: median_run(results) for system, results in runs.items()}
         row["plastix_per_s"] = per_second(row["systems"]["plastix"])
         for system, result in row["systems"].items():
             print(f"   {system:10s} {per_second(result) or result.get('error')}", flush=True)
@@ -186,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "quick": args.quick,
         "plastix_cores": args.plastix_cores,
+        "repeats": args.repeats,
         "notes": notes,
         "rows": rows,
         "ensemble": ensemble,

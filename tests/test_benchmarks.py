@@ -48,6 +48,23 @@ def test_runner_table_reports_ratios_and_errors():
     ]
 
 
+def test_repeated_runs_report_the_median_run_and_the_range():
+    runs = [
+        {"run_s": 3.0, "sim_s": 1.0, "build_s": 1.0, "checks": {"k": 3}},
+        {"error": "timed out after 5 s"},
+        {"run_s": 1.0, "sim_s": 1.0, "build_s": 1.0, "checks": {"k": 1}},
+        {"run_s": 2.0, "sim_s": 1.0, "build_s": 1.0, "checks": {"k": 2}},
+    ]
+    median = run.median_run(runs)
+    assert median["checks"] == {"k": 2}  # the median run's own checks, not a mix
+    assert median["per_s_runs"] == [3.0, None, 1.0, 2.0]
+    row = {"label": "w3", "plastix_per_s": 2.0, "systems": {"plastix": median}}
+    assert "| w3 | plastix | 2 (1–3) | 1.00 |" in run.table([row])
+    assert run.median_run([{"error": "exit 1"}]) == {"error": "exit 1"}
+    even = run.median_run(runs[2:])  # two runs: the faster one
+    assert even["checks"] == {"k": 1}
+
+
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this OS")
 def test_use_cores_restricts_the_process():
     """In a child process: one core when asked, all allowed cores for 0."""
