@@ -54,6 +54,19 @@ def test_gather_events_under_jit_and_vmap():
         assert np.all(ids[found.size :] == 70)
 
 
+@pytest.mark.parametrize("forced", [None, False])  # CPU: through a reduction; else as is
+def test_computed_once_keeps_the_spikes_and_stores_them_on_a_cpu(monkeypatch, forced):
+    monkeypatch.setattr(_backend, "_forced", forced)
+    spikes = jnp.asarray(np.random.default_rng(1).random((3, 37)) < 0.3)
+    once = jax.jit(jax.vmap(lambda s: _backend.computed_once(s)))(spikes)  # a new trace
+    assert once.dtype == jnp.bool_
+    np.testing.assert_array_equal(np.asarray(once), np.asarray(spikes))
+    jaxpr = str(jax.make_jaxpr(lambda s: _backend.computed_once(s))(spikes[0]))
+    assert ("reduce_or" in jaxpr) == (forced is None)  # the reduction XLA does not fuse
+    surrogate = jnp.linspace(0.0, 1.0, 5)  # float spikes carry gradients: untouched
+    assert _backend.computed_once(surrogate) is surrogate
+
+
 # -- 2. the event loop -----------------------------------------------------------------------
 
 

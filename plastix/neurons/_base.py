@@ -10,6 +10,8 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Int
 
+from .._backend import computed_once
+
 ModelState = Any
 
 
@@ -100,7 +102,7 @@ def fire_and_reset(
     free = refractory <= 0
     v_new = jnp.where(free, v_integrated, v_reset)
     if surrogate is None:
-        spikes = free & (v_new >= v_th)
+        spikes = computed_once(free & (v_new >= v_th))
         fired = spikes
     else:
         spikes = jnp.where(free, surrogate(v_new - v_th), 0.0)

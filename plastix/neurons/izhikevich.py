@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from .._backend import computed_once
 from .._checks import as_param, check_choice, check_nonnegative, check_positive
 from ._base import AbstractNeuron
 
@@ -145,7 +146,7 @@ class Izhikevich(AbstractNeuron):
             du = self.a * (self.b * v - u)
             v = v + dt * dv + synaptic
             u = u + dt * du
-        spikes = v >= self.v_th
+        spikes = computed_once(v >= self.v_th)
         v = jnp.where(spikes, self.c, v)
         u = jnp.where(spikes, u + self.d, u)
         return IzhikevichState(v, u), spikes
