@@ -1,8 +1,13 @@
+# ruff: noqa: E402  (the XLA options go into XLA_FLAGS before anything imports jax)
 """plastix: synaptic plasticity in spiking neural networks, event-driven and differentiable.
 
 The user layer (``Network``, ``Population``, ``Projection``, ``Monitor``) builds the
 pure functional core (``plastix.core``) and runs it in chunks of a jitted ``lax.scan``.
 """
+
+from ._xla_options import request_small_loops as _request_small_loops
+
+_request_small_loops()  # before JAX starts its backend: see plastix/_xla_options.py
 
 from . import connectivity as connectivity
 from . import core as core

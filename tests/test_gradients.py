@@ -175,7 +175,12 @@ def test_event_path_from_a_surrogate_population_is_refused_at_build():
     ref, _, ref_spikes = network(SURROGATES[0])
     ref.run(STEPS * 0.1, progress=False)
     np.testing.assert_array_equal(spikes.t, ref_spikes.t)
-    np.testing.assert_array_equal(net.weights(net.projections[0]), ref.weights(ref.projections[0]))
+    # Two programs: on a CPU the all-synapse one is small enough for XLA to compile its
+    # step loop as one function (plastix/_xla_options.py), where LLVM may contract a
+    # multiply and an add across former kernels: equal up to rounding, not bit for bit.
+    np.testing.assert_allclose(
+        net.weights(net.projections[0]), ref.weights(ref.projections[0]), rtol=1e-13, atol=0
+    )
 
 
 # --- (b) gradients against finite differences --------------------------------------------
