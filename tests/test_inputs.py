@@ -144,3 +144,19 @@ def test_poisson_drive_is_packed_and_expands_to_booleans():
     np.testing.assert_array_equal(np.stack(rows), full[np.array([0, 99])])
     rate = float(full.mean()) / 1e-4
     assert abs(rate - 40.0) < 5 * np.sqrt(40.0 / (70 * 0.25))
+
+
+@pytest.mark.parametrize("loop", [True, False])
+def test_running_sum_is_the_cumulative_sum_on_either_path(monkeypatch, loop):
+    """The gaps' running sum (a loop over rows on a CPU, ``cumsum`` on an accelerator)
+    gives NumPy's cumulative sum, also under ``vmap`` (the blocks of a chunk)."""
+    import jax
+
+    from plastix import _backend
+    from plastix.inputs._gaps import running_sum
+
+    monkeypatch.setattr(_backend, "_forced", loop)
+    rows = np.random.default_rng(0).integers(1, 1000, size=(3, 20, 7)).astype(np.int32)
+    out = np.asarray(jax.jit(jax.vmap(running_sum))(jnp.asarray(rows)))
+    np.testing.assert_array_equal(out, np.cumsum(rows, axis=1))
+    assert out.dtype == np.int32
