@@ -153,7 +153,7 @@ def test_running_sum_is_the_cumulative_sum_on_either_path(monkeypatch, loop):
     import jax
 
     from plastix import _backend
-    from plastix.inputs._gaps import running_sum
+    from plastix._backend import running_sum
 
     monkeypatch.setattr(_backend, "_forced", loop)
     rows = np.random.default_rng(0).integers(1, 1000, size=(3, 20, 7)).astype(np.int32)
