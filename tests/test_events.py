@@ -1,9 +1,10 @@
 """Event buffers on a CPU: the packed spike search, the event loop, the CSR row window and
 the host's sparse spike extraction each give exactly what the plain computation gives.
 
-1. ``gather_events`` (on a CPU, a search over spikes packed 32 to a word) equals
-   ``np.flatnonzero`` padded with n, for sizes around the word size, empty and full
-   steps and overflowing buffers.
+1. ``gather_events`` (on a CPU, a loop or a vector search over spikes packed 32 to a
+   word) equals ``np.flatnonzero`` padded with n, for sizes around the word size, empty
+   and full steps; an overflowing buffer holds the first spikes (the loop search:
+   ``capacity`` of them, in order).
 2. ``for_events`` in blocks equals one call over all slots, also when its ordering
    input is NaN, and so do its derivatives (forward and reverse, closed-over values
    included); a run with event buffers differentiates (reverse mode) like one without.
@@ -21,7 +22,12 @@ import pytest
 
 import plastix as px
 from plastix import _backend
-from plastix._core.events import EventBuffer, for_events, gather_events
+from plastix._core.events import (
+    EventBuffer,
+    _loop_search_compiles_whole,
+    for_events,
+    gather_events,
+)
 from plastix._core.simulate import sparse_nonzero
 from plastix.connectivity._sparse import AbstractSparse
 
@@ -29,27 +35,39 @@ from plastix.connectivity._sparse import AbstractSparse
 
 
 @pytest.mark.parametrize("n", [1, 5, 31, 32, 33, 64, 100, 257, 3162])
-@pytest.mark.parametrize("forced", [None, False])  # the CPU search, and jnp.nonzero
-def test_gather_events_lists_the_spiking_neurons_in_order(monkeypatch, n, forced):
+@pytest.mark.parametrize(
+    "forced, loop",
+    [(None, True), (None, False), (False, True)],  # CPU: loop and vector search; nonzero
+)
+def test_gather_events_lists_the_spiking_neurons_in_order(monkeypatch, n, forced, loop):
     monkeypatch.setattr(_backend, "_forced", forced)
+    if forced is None and loop:  # this test would not see the loop search otherwise
+        assert _loop_search_compiles_whole(n, 1) and _loop_search_compiles_whole(n, n)
     rng = np.random.default_rng(n)
     cases = [np.zeros(n, bool), np.ones(n, bool)] + [rng.random(n) < p for p in (0.05, 0.3)]
     for spikes in cases:
         for capacity in sorted({1, 3, max(1, n // 2), n}):
-            buffer = gather_events(jnp.asarray(spikes), capacity)
+            buffer = gather_events(jnp.asarray(spikes), capacity, loop)
+            ids, found = np.asarray(buffer.ids), np.flatnonzero(spikes)
+            assert int(buffer.count) == found.size and buffer.count.dtype == jnp.int32
+            assert bool(buffer.overflowed()) == (found.size > capacity)
+            if found.size > capacity and forced is None and loop:
+                # an overflowing buffer (never used as it is) holds `capacity` spikes
+                assert np.all(np.diff(ids) > 0) and np.all(spikes[ids])
+                continue
             expected = np.full(capacity, n)
-            found = np.flatnonzero(spikes)[:capacity]
-            expected[: found.size] = found
-            np.testing.assert_array_equal(np.asarray(buffer.ids), expected)
-            assert int(buffer.count) == spikes.sum() and buffer.count.dtype == jnp.int32
-            assert bool(buffer.overflowed()) == (spikes.sum() > capacity)
+            expected[: min(found.size, capacity)] = found[:capacity]
+            np.testing.assert_array_equal(ids, expected)
 
 
-def test_gather_events_under_jit_and_vmap():
+@pytest.mark.parametrize("loop", [True, False])
+def test_gather_events_under_jit_and_vmap(loop):
     spikes = np.random.default_rng(0).random((6, 70)) < 0.1
-    got = jax.jit(jax.vmap(lambda s: gather_events(s, 5).ids))(jnp.asarray(spikes))
+    capacity = 12 if loop else 5  # the loop search: buffers that do not overflow
+    got = jax.jit(jax.vmap(lambda s: gather_events(s, capacity, loop).ids))(jnp.asarray(spikes))
     for row, ids in zip(spikes, np.asarray(got), strict=True):
-        found = np.flatnonzero(row)[:5]
+        found = np.flatnonzero(row)[:capacity]
+        assert found.size < 12
         np.testing.assert_array_equal(ids[: found.size], found)
         assert np.all(ids[found.size :] == 70)
 
@@ -211,9 +229,13 @@ def test_csr_one_event_window_equals_the_gather_path():
 # -- 4. spikes out of a chunk's record -------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape", [(40, 16), (3, 7), (2, 5, 8), (0, 8)])
-def test_sparse_nonzero_equals_numpy(shape):
-    spikes = np.random.default_rng(1).random(shape) < 0.05
+@pytest.mark.parametrize(
+    "shape, p",
+    [((40, 16), 0.05), ((3, 7), 0.05), ((2, 5, 8), 0.05), ((0, 8), 0.05), ((37, 24), 0.3)]
+    + [((500, 96), p) for p in (0.0, 0.001, 0.05)],  # 16 parts of words, and the rest
+)
+def test_sparse_nonzero_equals_numpy(shape, p):
+    spikes = np.random.default_rng(1).random(shape) < p
     if spikes.size:
         spikes.reshape(-1)[-1] = True  # the last word too
     for got, expected in zip(sparse_nonzero(spikes), np.nonzero(spikes), strict=True):

@@ -353,7 +353,7 @@ def schedule(
     row_now = _row(state, step)
     filled = state.filled.at[row_now].set(0)
     done = state.incomplete.at[row_now].set(False)
-    buffer = gather_events(spikes, index.capacity)
+    buffer = gather_events(spikes, index.capacity, loop)
     delays = jnp.arange(1, length + 1, dtype=jnp.int32)
     rows = (step + delays) % length  # the row of each delay
 

@@ -393,15 +393,26 @@ def simulate(
 
 
 def sparse_nonzero(spikes: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``np.nonzero`` of a boolean array, faster when few entries are true: it scans
-    eight booleans at a time as one 64-bit word and looks inside the nonzero words only
-    (measured: 3x faster than ``np.nonzero`` on W3's spike records)."""
+    """``np.nonzero`` of a boolean array, faster when few entries are true: it reads the
+    booleans as 64-bit words (eight at a time), ORs the words of ``_ROWS`` equal parts
+    together (one pass at memory speed), and looks only at the words in the positions
+    where that OR is nonzero (measured on W3's spike records: 3x faster than one
+    ``np.flatnonzero`` over the words, itself 3x faster than ``np.nonzero``)."""
     flat = np.ascontiguousarray(spikes).reshape(-1)
     if flat.size % 8:
         return np.nonzero(spikes)
-    words = np.flatnonzero(flat.view(np.uint64))
-    candidates = (words[:, None] * 8 + np.arange(8)).reshape(-1)
+    words = flat.view(np.uint64)
+    part = words.size // _ROWS
+    columns = np.flatnonzero(np.bitwise_or.reduce(words[: part * _ROWS].reshape(_ROWS, -1)))
+    in_parts = (np.arange(_ROWS)[:, None] * part + columns).reshape(-1)
+    nonzero = np.concatenate([in_parts, np.arange(part * _ROWS, words.size)])
+    nonzero = np.sort(nonzero[words[nonzero] != 0])
+    candidates = (nonzero[:, None] * 8 + np.arange(8)).reshape(-1)
     return np.unravel_index(candidates[flat[candidates]], spikes.shape)
+
+
+_ROWS = 16
+"""Parts ORed together by ``sparse_nonzero`` (8–64 measured alike on W3's records)."""
 
 
 def _chunk_result(

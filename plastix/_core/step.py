@@ -182,6 +182,7 @@ def plasticity(
             lambda v, buffer: walk(
                 v, buffer, conn.n_post, post_width, conn.apply_post_events, on_post
             )(),
+            loop,
         )
     traces = rule.increment_post(traces, post_spikes)
     if rule.clock_driven:
@@ -203,6 +204,7 @@ def _post_phase(
     overflow: Array,
     masked: Any,
     events: Any,
+    loop: bool = True,
 ) -> tuple[Any, Array]:
     """``on_post`` on the synapses of the postsynaptic neurons that spiked: every synapse
     through ``masked(w)`` (skipped in steps without a spike) when the projection has no
@@ -210,7 +212,8 @@ def _post_phase(
     ``on_overflow="dense"``). Returns the values and the overflow count."""
     if proj.post_capacity is None:
         return branch(jnp.any(post_spikes), masked, lambda v: v, w), overflow
-    buffer = gather_events(post_spikes, buffer_size(proj.post_capacity, post_spikes.size))
+    slots = buffer_size(proj.post_capacity, post_spikes.size)
+    buffer = gather_events(post_spikes, slots, loop)
     if proj.on_overflow == "error":
         overflow = jnp.maximum(overflow, overflow_needed(buffer))
     return _with_fallback(proj, buffer, lambda: events(w, buffer), lambda: masked(w)), overflow
@@ -317,6 +320,7 @@ def plasticity_delayed(
         lambda v, buffer: delayed_events.apply_post_events(
             index, v, buffer, step, on_post, loop, after=delivered
         ),
+        loop,
     )
     traces = rule.increment_post(traces, post_spikes)
     if rule.clock_driven:
@@ -479,7 +483,8 @@ def advance(
         arrived = arrivals(proj, state.history[proj.pre], k)
         buffer = None
         if proj.capacity is not None and not proj.per_synapse_delays:
-            buffer = gather_events(arrived, buffer_size(proj.capacity, arrived.size))
+            slots = buffer_size(proj.capacity, arrived.size)
+            buffer = gather_events(arrived, slots, spec.loop_events)
             if proj.on_overflow == "error":  # with "dense", an overflowing step falls back
                 needed = overflow_needed(buffer)
                 projections[i] = projections[i]._replace(

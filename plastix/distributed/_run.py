@@ -212,7 +212,7 @@ def exchange_events(
     one step beyond ``capacity`` (0: nothing was lost)."""
     block = spikes.shape[1]
     slots = min(capacity, block)
-    buffers = jax.vmap(lambda row: gather_events(row, slots))(spikes)
+    buffers = jax.vmap(lambda row: gather_events(row, slots, loop=False))(spikes)
     ids = jnp.where(buffers.ids < block, buffers.ids + offset, n)  # n: dropped below
     everyone = jax.lax.all_gather(ids, AXIS, axis=1, tiled=True)  # [d, devices·slots]
     rows = jnp.arange(spikes.shape[0])[:, None]
