@@ -180,15 +180,15 @@ def _loop_search(spikes: Bool[Array, " n"], k: int) -> tuple[Int[Array, " k"], I
 
 @cache
 def _loop_search_compiles_whole(n: int, k: int) -> bool:
-    """Whether XLA compiles ``_loop_search`` for ``n`` neurons and ``k`` slots whole
-    (checked once per size, by compiling it alone): not when plastix was imported after
-    JAX's first computation, nor under a user's own XLA options that forbid it. Run as
-    a sequence of kernels, its loops would cost ~0.1 µs per word."""
+    """Whether XLA compiles both loops of ``_loop_search`` for ``n`` neurons and ``k``
+    slots whole (checked once per size, by compiling it alone; measured: it does for
+    W1–W3's sizes even with XLA's default 1 kB threshold, as each iteration touches a
+    few bytes). Run as a sequence of kernels, its loops would cost ~0.1 µs per word."""
     if n == 0 or k == 0:
         return False
     example = jax.ShapeDtypeStruct((n,), jnp.bool_)
     compiled = jax.jit(lambda s: _loop_search(s, k)).lower(example).compile()
-    return 'xla_cpu_small_call="true"' in compiled.as_text()
+    return compiled.as_text().count('xla_cpu_small_call="true"') >= 2  # inner and outer
 
 
 def overflow_needed(buffer: EventBuffer) -> Int[Array, ""]:
