@@ -406,8 +406,10 @@ def apply_post_events(
     ``buffer`` (``on_post``)."""
 
     def visit(v: Any, ids: Array) -> Any:
-        syn, position = window(index.post_ptr, index.post_syn, ids, index.post_width, index.n_flat)
-        pre = _now(index, index.post_lag.at[position].get(mode="clip"), step)
+        syn, (lag,) = window(
+            index.post_ptr, index.post_syn, ids, index.post_width, index.n_flat, index.post_lag
+        )
+        pre = _now(index, lag, step)
         post = jnp.broadcast_to(jnp.clip(ids, 0, index.n_post - 1)[:, None], syn.shape)
         return _apply(v, syn, fn, pre, post)
 

@@ -40,13 +40,32 @@ def positions(ptr: Array, groups: Array, width: int) -> tuple[Array, Array]:
 
 
 def window(
-    ptr: Array, members: Array, groups: Array, width: int, missing: int
-) -> tuple[Array, Array]:
+    ptr: Array, members: Array, groups: Array, width: int, missing: int, *aligned: Array
+) -> tuple[Array, tuple[Array, ...]]:
     """The members ``[k, width]`` of ``groups`` in the index ``ptr``/``members``
-    (``missing`` in unused slots) and the slots' positions in the index."""
+    (``missing`` in unused slots) and, in the same slots, the entries of each ``aligned``
+    array (indexed like ``members``; arbitrary in unused slots).
+
+    One group (``k = 1``, the CPU event loop's rounds) is read as contiguous slices:
+    measured on W3's ``on_post`` (903 slots), ~25 % faster than gathering the positions
+    one by one, as XLA fuses such a gather into the random reads that follow it.
+    """
+    if groups.shape[0] == 1 and members.shape[0] >= width:
+        start = ptr.at[groups[0]].get(mode="fill", fill_value=0)
+        stop = ptr.at[groups[0] + 1].get(mode="fill", fill_value=0)
+        base = jnp.clip(start, 0, members.shape[0] - width)  # as dynamic_slice clamps it
+        position = base + jnp.arange(width, dtype=base.dtype)
+        inside = (position >= start) & (position < stop)
+
+        def take(a: Array) -> Array:
+            return jax.lax.dynamic_slice_in_dim(a, base, width)[None]
+
+        return jnp.where(inside, take(members)[0], missing)[None], tuple(map(take, aligned))
     position, inside = positions(ptr, groups, width)
     found = members.at[position].get(mode="fill", fill_value=0)
-    return jnp.where(inside, found, missing), position
+    return jnp.where(inside, found, missing), tuple(
+        a.at[position].get(mode="clip") for a in aligned
+    )
 
 
 class AbstractSparse(AbstractConnectivity):
@@ -123,10 +142,12 @@ class AbstractSparse(AbstractConnectivity):
     def propagate_synapses(self, w: Array, arrived: Array) -> Array:
         return jax.ops.segment_sum(weighted(w, arrived), self.post, self.n_post)
 
-    def _gather(self, ids: Array, ptr: Array, perm: Array, width: int) -> tuple[Array, Array]:
+    def _gather(
+        self, ids: Array, ptr: Array, perm: Array, width: int, *aligned: Array
+    ) -> tuple[Array, tuple[Array, ...]]:
         """Synapse ids ``[k, width]`` of the neurons ``ids`` (unused slots hold n_syn), and
-        the slots' positions in the index ``ptr``/``perm``."""
-        return window(ptr, perm, ids, width, self.n_synapses)
+        the entries of the ``aligned`` arrays (indexed like ``perm``) in those slots."""
+        return window(ptr, perm, ids, width, self.n_synapses, *aligned)
 
     def _apply_to(
         self,
@@ -167,8 +188,9 @@ class AbstractSparse(AbstractConnectivity):
         return self._apply_to(values, syn, fn)
 
     def apply_post_events(self, values: Any, post_ids: Int[Array, " k"], fn: SynapseFn) -> Any:
-        syn, position = self._gather(post_ids, self.post_ptr, self.post_perm, self.max_in)
         # the presynaptic neurons read as one window; the postsynaptic ones are the events
-        pre = self.post_pre.at[position].get(mode="clip")
+        syn, (pre,) = self._gather(
+            post_ids, self.post_ptr, self.post_perm, self.max_in, self.post_pre
+        )
         post = jnp.broadcast_to(jnp.clip(post_ids, 0, self.n_post - 1)[:, None], syn.shape)
         return self._apply_to(values, syn, fn, pre, post)
