@@ -1,6 +1,7 @@
 """Homeostatic rules (synaptic scaling, weight normalisation) against NumPy loops written
 here from their equations, in every connectivity format; and the period checks."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -189,3 +190,38 @@ def test_lif_adaptive_threshold():
     np.testing.assert_allclose(theta.values[:, 0], expected, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="theta_plus"):
         px.LIF(theta_plus=-1.0)
+
+
+@pytest.mark.parametrize("model", [px.LIF, px.LIFCond])
+def test_a_fixed_threshold_is_specialized_only_when_theta_stays_zero(model):
+    """The runner marks the threshold fixed (theta neither updated nor read) only when
+    theta_plus and theta are 0; the run is then bit-identical to the unspecialized one."""
+    neuron = model(i_e=600.0) if model is px.LIF else model(v_init=-50.0)
+    state = neuron.init(4, 0.1)
+    assert neuron.specialized(state).threshold_fixed
+    assert neuron.specialized(state).unchanged() == ("theta",)
+    assert not neuron.unchanged()
+    assert not model(theta_plus=1.0).specialized(state).threshold_fixed
+    assert not neuron.specialized(state._replace(theta=state.theta.at[2].set(1e-3))).threshold_fixed
+    fixed = neuron.specialized(state)
+    assert fixed.specialized(state) is fixed
+
+    def network():
+        net = px.Network(dt=0.1, seed=2)
+        drive = net.add(px.Population(px.PoissonInput(rate=800.0), 20, name="in"))
+        cell = net.add(px.Population(neuron, 4, name="cell"))
+        net.add(px.Projection(drive, cell, px.all_to_all(20, 4), weights=3.0))
+        return net, cell, net.add(px.Monitor(cell))
+
+    net, cell, spikes = network()  # Network.run specializes ...
+    net.build()
+    start = net.state
+    net.run(50.0, chunk_size=200, progress=False)
+    ref_state, _, _ = px.core.run(net.spec, start, jax.random.PRNGKey(2), 500)  # ... run not
+    assert spikes.t.size > 0
+    for a, b in zip(net.state.populations[1], ref_state.populations[1], strict=True):
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+    # theta_plus set later: the next run is not specialized, so theta grows
+    net.set_param(cell, "theta_plus", 2.0)
+    net.run(50.0, progress=False)
+    assert float(np.max(np.asarray(net.state.populations[1].theta))) > 0.0

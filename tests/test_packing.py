@@ -68,3 +68,12 @@ def test_a_run_returns_the_state_unpacked():
     assert isinstance(state, px.neurons.lif_cond.LIFCondState)
     assert all(np.shape(x) == (3,) for x in state)
     np.testing.assert_allclose(np.asarray(state.v), -74.0)  # at rest without input
+
+
+def test_fields_a_model_returns_unchanged_are_left_out_of_the_groups():
+    packing = packing_for(_state(), unchanged=("theta",))
+    assert packing.groups == ((0, 1),)  # v, g; theta is carried as it is
+    assert packing.loose == (2, 3, 4, 5, 6)
+    state = _state()
+    back = unpack(packing, pack(packing, state))
+    assert np.asarray(back.theta).tobytes() == np.asarray(state.theta).tobytes()

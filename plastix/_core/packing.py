@@ -10,7 +10,9 @@ at its end (the stack is the root of one fused kernel). Values are unchanged: st
 and slicing copy bits.
 
 Only one-dimensional leaves (one value per unit) are packed, and only where at least two
-share a shape and dtype; the rest are carried as they are.
+share a shape and dtype; the rest are carried as they are, and so are the fields a model
+returns unchanged (``AbstractPopulationModel.unchanged``): a while loop carries those
+without touching them, where in a packed array they would be stacked and copied.
 """
 
 from __future__ import annotations
@@ -33,17 +35,18 @@ class Packing(NamedTuple):
     """Leaf indices carried unpacked, after the groups in the packed tuple."""
 
 
-def packing_for(state: Any) -> Packing:
+def packing_for(state: Any, unchanged: tuple[str, ...] = ()) -> Packing:
     """The packing of ``state`` (a PyTree of arrays): one group per (shape, dtype) of
-    one-dimensional leaves that occurs at least twice."""
-    leaves, treedef = jax.tree_util.tree_flatten(state)
+    one-dimensional leaves that occurs at least twice, leaving out the leaves under the
+    fields named in ``unchanged``."""
+    with_paths, treedef = jax.tree_util.tree_flatten_with_path(state)
     by_kind: dict[tuple, list[int]] = defaultdict(list)
-    for i, leaf in enumerate(leaves):
-        if jnp.ndim(leaf) == 1:
+    for i, (path, leaf) in enumerate(with_paths):
+        if jnp.ndim(leaf) == 1 and getattr(path[0], "name", None) not in unchanged:
             by_kind[(jnp.shape(leaf), jnp.result_type(leaf))].append(i)
     groups = tuple(tuple(idx) for idx in by_kind.values() if len(idx) >= 2)
     grouped = {i for g in groups for i in g}
-    loose = tuple(i for i in range(len(leaves)) if i not in grouped)
+    loose = tuple(i for i in range(len(with_paths)) if i not in grouped)
     return Packing(treedef, groups, loose)
 
 

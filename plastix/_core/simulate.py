@@ -67,7 +67,10 @@ def run(
     first = state.step
     # The populations' state is carried packed (see packing.py): one kernel per model
     # update on a CPU instead of one per state variable.
-    packings = tuple(packing_for(s) for s in state.populations)
+    packings = tuple(
+        packing_for(s, pop.model.unchanged())
+        for pop, s in zip(spec.populations, state.populations, strict=True)
+    )
 
     def packed(net: NetworkState) -> NetworkState:
         pops = tuple(pack(p, s) for p, s in zip(packings, net.populations, strict=True))
@@ -221,14 +224,21 @@ _run_jit = eqx.filter_jit(_run_in_place, donate="all-except-first")
 every array of the state (the weights, too) into the chunk's loop at every chunk."""
 
 
-def specialized(spec: NetworkSpec) -> NetworkSpec:
-    """``spec`` with every rule's ``specialized()`` (fast paths chosen from the rules'
-    concrete parameter values, in static fields: part of a compiled chunk's cache key)."""
+def specialized(spec: NetworkSpec, state: NetworkState | None = None) -> NetworkSpec:
+    """``spec`` with every rule's ``specialized()`` and, given the ``state`` a run starts
+    from, every population model's ``specialized(its state)``: fast paths chosen from
+    concrete values, in static fields (part of a compiled chunk's cache key)."""
     projections = tuple(
         p if p.rule is None else dataclasses.replace(p, rule=p.rule.specialized())
         for p in spec.projections
     )
-    return dataclasses.replace(spec, projections=projections)
+    populations = spec.populations
+    if state is not None:
+        populations = tuple(
+            dataclasses.replace(p, model=p.model.specialized(s))
+            for p, s in zip(spec.populations, state.populations, strict=True)
+        )
+    return dataclasses.replace(spec, projections=projections, populations=populations)
 
 
 @eqx.filter_jit
@@ -347,7 +357,7 @@ def simulate(
     collected: list[list[dict[str, np.ndarray]]] = [[] for _ in recordings]
     batched = spec_axes is not None
     if not batched and runner is None:  # (``spec_axes`` mirrors the spec's structure)
-        spec = specialized(spec)
+        spec = specialized(spec, state)
     done = 0
     if runner is not None:  # its state may live on devices of other processes
         start = runner.first_step

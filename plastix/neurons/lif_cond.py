@@ -11,7 +11,13 @@ from jaxtyping import Array, Float, Int
 
 from .._checks import as_param, check_nonnegative, check_positive
 from ..surrogate import AbstractSurrogate
-from ._base import AbstractNeuron, fire_and_reset, refractory_steps, spike_jump
+from ._base import (
+    AbstractNeuron,
+    fire_and_reset,
+    refractory_steps,
+    spike_jump,
+    with_fixed_threshold,
+)
 
 
 class LIFCondState(NamedTuple):
@@ -84,6 +90,8 @@ class LIFCond(AbstractNeuron):
     theta_plus: Array
     tau_theta: Array
     surrogate: AbstractSurrogate | None = eqx.field(static=True)
+    threshold_fixed: bool = eqx.field(static=True)
+    """Whether ``theta`` is known to stay 0 in this run (see ``specialized``)."""
 
     def __init__(
         self,
@@ -122,11 +130,20 @@ class LIFCond(AbstractNeuron):
                 f"(e.g. plastix.surrogate.fast_sigmoid(1.0)) or None, got {surrogate!r}."
             )
         self.surrogate = surrogate
+        self.threshold_fixed = False
 
     @property
     def emits_float(self) -> bool:
         """True with a surrogate: spikes are floats 0.0/1.0 that carry gradients."""
         return self.surrogate is not None
+
+    def specialized(self, state: LIFCondState) -> LIFCond:
+        """This neuron with ``threshold_fixed`` when ``theta_plus`` and ``theta`` are 0
+        (``theta`` then stays 0: the step neither updates nor reads it)."""
+        return with_fixed_threshold(self, self.theta_plus, state.theta)
+
+    def unchanged(self) -> tuple[str, ...]:
+        return ("theta",) if self.threshold_fixed else ()
 
     def init(self, n: int, dt: float) -> LIFCondState:
         zeros = jnp.zeros(n, float)
@@ -148,7 +165,7 @@ class LIFCond(AbstractNeuron):
             state.v,
             v_integrated,
             state.refractory,
-            self.v_th + state.theta,
+            self.v_th if self.threshold_fixed else self.v_th + state.theta,
             self.v_reset,
             refractory_steps(self.t_ref, dt),
             self.surrogate,
@@ -158,6 +175,8 @@ class LIFCond(AbstractNeuron):
             g_exc * jnp.exp(-dt / self.tau_exc),
             g_inh * jnp.exp(-dt / self.tau_inh),
             refractory,
-            state.theta * jnp.exp(-dt / self.tau_theta) + spike_jump(spikes, self.theta_plus),
+            state.theta
+            if self.threshold_fixed
+            else state.theta * jnp.exp(-dt / self.tau_theta) + spike_jump(spikes, self.theta_plus),
         )
         return new, spikes
