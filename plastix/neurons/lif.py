@@ -45,7 +45,8 @@ class LIF(AbstractNeuron):
     ``docs/semantics.md`` for the step order. Adaptive threshold (intrinsic plasticity,
     homeostasis of the rate): ``dtheta/dt = −theta/tau_theta``, ``theta ← theta +
     theta_plus`` at each spike (``theta`` starts at 0; off with the default
-    ``theta_plus = 0``).
+    ``theta_plus = 0``, and then free: a run that starts with ``theta_plus`` and
+    ``theta`` at 0 neither updates nor reads it, see ``specialized``).
 
     Args:
         tau_m: membrane time constant [ms].

@@ -49,10 +49,12 @@ class LIFCond(AbstractNeuron):
     The adaptive threshold (intrinsic plasticity, Diehl & Cook 2015) is
     ``dtheta/dt = −theta/tau_theta`` with ``theta ← theta + theta_plus`` at each spike;
     ``theta`` starts at 0. With the default ``theta_plus = 0`` it stays 0 and the neuron
-    is the plain LIF above, bit for bit. Diehl & Cook write the threshold as
-    ``v_th − offset + theta`` with ``theta`` starting at ``offset = 20`` mV, which is this
-    model with ``theta`` shifted by 20 mV (except that their ``theta`` decays toward
-    ``−offset``, a drift of < 2 mV over 10⁴ s at ``tau_theta = 10⁷`` ms).
+    is the plain LIF above, bit for bit (and as fast: a run that starts with
+    ``theta_plus`` and ``theta`` at 0 neither updates nor reads it, see ``specialized``).
+    Diehl & Cook write the threshold as ``v_th − offset + theta`` with ``theta`` starting
+    at ``offset = 20`` mV, which is this model with ``theta`` shifted by 20 mV (except
+    that their ``theta`` decays toward ``−offset``, a drift of < 2 mV over 10⁴ s at
+    ``tau_theta = 10⁷`` ms).
 
     Args:
         tau_m: membrane time constant [ms].
