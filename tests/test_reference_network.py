@@ -126,6 +126,29 @@ def build(fmt, capacity):
                 **kw,
             )
         ),
+        # static, from the input with the same delay as the first (the three share the
+        # input's event buffer), onto both targets
+        net.add(
+            px.Projection(
+                inp,
+                lif,
+                px.pairwise_bernoulli(N_IN, N_LIF, 0.5, seed=4, format=fmt),
+                None,
+                weights=px.initializers.uniform(-150.0, -50.0),
+                receptor="inh",
+                **kw,
+            )
+        ),
+        net.add(
+            px.Projection(
+                inp,
+                cond,
+                px.pairwise_bernoulli(N_IN, N_COND, 0.5, seed=6, format=fmt),
+                None,
+                weights=0.05,
+                **kw,
+            )
+        ),
         # lif -> cond, static inhibitory conductance
         net.add(
             px.Projection(
