@@ -39,6 +39,18 @@ def positions(ptr: Array, groups: Array, width: int) -> tuple[Array, Array]:
     return start[:, None] + lane[None, :], lane[None, :] < (stop - start)[:, None]
 
 
+def contiguous(ptr: Array, group: Array, length: int, width: int) -> tuple[Array, Array]:
+    """Where to slice ``width`` entries of an array of ``length`` that hold ``group``'s
+    positions ``ptr[group]:ptr[group+1]`` (the start clamped as ``lax.dynamic_slice``
+    clamps it), and which of the sliced entries are the group's; an out-of-range group
+    (an unused buffer slot) owns none."""
+    start = ptr.at[group].get(mode="fill", fill_value=0)
+    stop = ptr.at[group + 1].get(mode="fill", fill_value=0)
+    base = jnp.clip(start, 0, length - width)
+    position = base + jnp.arange(width, dtype=base.dtype)
+    return base, (position >= start) & (position < stop)
+
+
 def window(
     ptr: Array, members: Array, groups: Array, width: int, missing: int, *aligned: Array
 ) -> tuple[Array, tuple[Array, ...]]:
@@ -51,16 +63,13 @@ def window(
     one by one, as XLA fuses such a gather into the random reads that follow it.
     """
     if groups.shape[0] == 1 and members.shape[0] >= width:
-        start = ptr.at[groups[0]].get(mode="fill", fill_value=0)
-        stop = ptr.at[groups[0] + 1].get(mode="fill", fill_value=0)
-        base = jnp.clip(start, 0, members.shape[0] - width)  # as dynamic_slice clamps it
-        position = base + jnp.arange(width, dtype=base.dtype)
-        inside = (position >= start) & (position < stop)
+        base, inside = contiguous(ptr, groups[0], members.shape[0], width)
 
         def take(a: Array) -> Array:
-            return jax.lax.dynamic_slice_in_dim(a, base, width)[None]
+            return jax.lax.dynamic_slice_in_dim(a, base, width)
 
-        return jnp.where(inside, take(members)[0], missing)[None], tuple(map(take, aligned))
+        found = jnp.where(inside, take(members), missing)
+        return found[None], tuple(take(a)[None] for a in aligned)
     position, inside = positions(ptr, groups, width)
     found = members.at[position].get(mode="fill", fill_value=0)
     return jnp.where(inside, found, missing), tuple(

@@ -10,7 +10,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Int
 
 from ._base import SynapseFn
-from ._sparse import AbstractSparse
+from ._sparse import AbstractSparse, contiguous
 
 
 class CSR(AbstractSparse):
@@ -38,11 +38,8 @@ class CSR(AbstractSparse):
         """Start and synapse ids of the ``max_out`` storage slots that hold row ``i`` (the
         start clamped as ``lax.dynamic_slice`` clamps it), and which of those slots are
         row ``i``'s; an out-of-range ``i`` (an unused buffer slot) owns none."""
-        start = self.pre_ptr.at[i].get(mode="fill", fill_value=0)
-        stop = self.pre_ptr.at[i + 1].get(mode="fill", fill_value=0)
-        base = jnp.clip(start, 0, self.n_synapses - self.max_out)
-        syn = base + jnp.arange(self.max_out)
-        return base, syn, (syn >= start) & (syn < stop)
+        base, mine = contiguous(self.pre_ptr, i, self.n_synapses, self.max_out)
+        return base, base + jnp.arange(self.max_out), mine
 
     def _slice(self, a: Array, base: Array) -> Array:
         return jax.lax.dynamic_slice_in_dim(a, base, self.max_out)

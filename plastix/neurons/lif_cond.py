@@ -11,13 +11,7 @@ from jaxtyping import Array, Float, Int
 
 from .._checks import as_param, check_nonnegative, check_positive
 from ..surrogate import AbstractSurrogate
-from ._base import (
-    AbstractNeuron,
-    fire_and_reset,
-    refractory_steps,
-    spike_jump,
-    with_fixed_threshold,
-)
+from ._base import AbstractThresholdNeuron, fire_and_reset, refractory_steps
 
 
 class LIFCondState(NamedTuple):
@@ -35,7 +29,7 @@ class LIFCondState(NamedTuple):
     """Adaptive threshold offset [mV] (stays 0 unless ``theta_plus > 0``)."""
 
 
-class LIFCond(AbstractNeuron):
+class LIFCond(AbstractThresholdNeuron):
     """Conductance-based LIF (the Song, Miller & Abbott 2000 form), optionally with an
     adaptive threshold (Diehl & Cook 2015).
 
@@ -139,14 +133,6 @@ class LIFCond(AbstractNeuron):
         """True with a surrogate: spikes are floats 0.0/1.0 that carry gradients."""
         return self.surrogate is not None
 
-    def specialized(self, state: LIFCondState) -> LIFCond:
-        """This neuron with ``threshold_fixed`` when ``theta_plus`` and ``theta`` are 0
-        (``theta`` then stays 0: the step neither updates nor reads it)."""
-        return with_fixed_threshold(self, self.theta_plus, state.theta)
-
-    def unchanged(self) -> tuple[str, ...]:
-        return ("theta",) if self.threshold_fixed else ()
-
     def init(self, n: int, dt: float) -> LIFCondState:
         zeros = jnp.zeros(n, float)
         return LIFCondState(
@@ -167,7 +153,7 @@ class LIFCond(AbstractNeuron):
             state.v,
             v_integrated,
             state.refractory,
-            self.v_th if self.threshold_fixed else self.v_th + state.theta,
+            self.threshold(state.theta),
             self.v_reset,
             refractory_steps(self.t_ref, dt),
             self.surrogate,
@@ -177,8 +163,6 @@ class LIFCond(AbstractNeuron):
             g_exc * jnp.exp(-dt / self.tau_exc),
             g_inh * jnp.exp(-dt / self.tau_inh),
             refractory,
-            state.theta
-            if self.threshold_fixed
-            else state.theta * jnp.exp(-dt / self.tau_theta) + spike_jump(spikes, self.theta_plus),
+            self.next_theta(state.theta, spikes, dt),
         )
         return new, spikes
